@@ -1,0 +1,1 @@
+"""newsqa application edge: settings, the `newsqa` CLI and the Telegram bot."""

@@ -1,0 +1,253 @@
+"""The `newsqa` command line: index, articles, search, ask, eval, chat, bot.
+
+Readable Chinese output for people; ``--json`` for machines. Settings are read
+here, once, and passed down as plain arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from bot.cli_format import (
+    answer_json,
+    build_summary,
+    hit_json,
+    print_answer,
+    print_article,
+    print_hits,
+)
+from bot.settings import Settings
+from retrieval.store import IndexStoreError
+
+log = logging.getLogger("newsqa")
+
+
+class Context:
+    """Settings plus the lazily created service, shared by subcommands."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._service = None
+
+    @property
+    def service(self):
+        if self._service is None:
+            from bot.runtime import make_service
+
+            self._service = make_service(self.settings)
+        return self._service
+
+
+def _fail(message: str) -> None:
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="语料目录（默认 corpus/）")
+@click.option("--index-dir", type=click.Path(path_type=Path), help="索引目录（默认 data/index）")
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
+@click.pass_context
+def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, verbose: bool) -> None:
+    """newsqa：永康日报新闻问答（带出处）。"""
+    overrides: dict[str, object] = {}
+    if corpus_dir is not None:
+        overrides["corpus_dir"] = corpus_dir
+    if index_dir is not None:
+        overrides["index_dir"] = index_dir
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        _fail(f"配置有误：{exc}")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        for noisy in ("httpx", "sentence_transformers", "transformers", "jieba"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger("retrieval").setLevel(logging.WARNING)
+    ctx.obj = Context(settings)
+
+
+@cli.command("index")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="语料目录")
+@click.option("--rebuild", is_flag=True, help="丢弃旧索引，全部重建")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.pass_obj
+def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: bool) -> None:
+    """建立或更新索引（只处理新增或改动的文件）。"""
+    from bot.cli_progress import TerminalProgress
+
+    corpus = corpus_dir or obj.settings.corpus_dir
+    if not corpus.exists():
+        _fail(f"语料目录 {corpus} 不存在。")
+    with TerminalProgress(enabled=not as_json and sys.stderr.isatty()) as progress:
+        try:
+            report = obj.service.reindex(corpus, rebuild=rebuild, progress=progress)
+        except IndexStoreError as exc:
+            _fail(str(exc))
+    for problem in report.problems:
+        where = f"第 {problem.line} 行：" if problem.line else ""
+        click.echo(f"警告：{problem.path}：{where}{problem.message}", err=True)
+    if as_json:
+        data = asdict(report)
+        data["problems"] = [asdict(p) for p in report.problems]
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(build_summary(report))
+
+
+@cli.command("articles")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 列表")
+@click.pass_obj
+def articles_cmd(obj: Context, path: Path | None, as_json: bool) -> None:
+    """打印从版面中提取出的文章。"""
+    from retrieval.ingest import load_corpus
+
+    path = path or obj.settings.corpus_dir
+    if not path.exists():
+        _fail(f"{path} 不存在。")
+    report = load_corpus(path)
+    for problem in report.problems:
+        where = f"第 {problem.line} 行：" if problem.line else ""
+        click.echo(f"警告：{problem.path}：{where}{problem.message}", err=True)
+    if as_json:
+        rows = [{**asdict(a), "headline": a.headline} for a in report.articles]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for article in report.articles:
+        print_article(article)
+    click.echo(f"共 {len(report.articles)} 篇文章，来自 {len(report.files)} 个文件。")
+
+
+def _ensure_index(obj: Context) -> None:
+    try:
+        obj.service.load()
+    except IndexStoreError as exc:
+        _fail(str(exc))
+
+
+@cli.command("search")
+@click.argument("question")
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="返回段落数")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.pass_obj
+def search_cmd(obj: Context, question: str, k: int, as_json: bool) -> None:
+    """按相关度列出段落。"""
+    _ensure_index(obj)
+    started = time.perf_counter()
+    hits = obj.service.search(question, k)
+    took = (time.perf_counter() - started) * 1000
+    if as_json:
+        payload = {"question": question, "hits": [hit_json(h) for h in hits], "took_ms": round(took, 1)}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    elif not hits:
+        click.echo("没有找到相关段落。")
+    else:
+        print_hits(hits)
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON；问题为 - 时逐行读标准输入")
+@click.pass_obj
+def ask_cmd(obj: Context, question: str, as_json: bool) -> None:
+    """回答一个问题（问题为 - 时，从标准输入每行读一个问题）。"""
+    _ensure_index(obj)
+    if question == "-":
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            try:
+                answer = obj.service.ask(line)
+                out = answer_json(answer) if as_json else None
+            except Exception as exc:  # one bad line must not stop the batch
+                log.exception("question failed")
+                out = {"question": line, "found": False, "answer": f"处理出错：{exc}", "sources": [],
+                       "took_ms": 0.0, "error": True}
+                answer = None
+            if as_json:
+                click.echo(json.dumps(out, ensure_ascii=False))
+            elif answer is not None:
+                print_answer(answer)
+            sys.stdout.flush()
+        return
+    answer = obj.service.ask(question)
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), ensure_ascii=False))
+    else:
+        print_answer(answer)
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--k", "k", default=5, show_default=True, type=int, help="证据召回的 k")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("--details", is_flag=True, help="逐题列出结果")
+@click.pass_obj
+def eval_cmd(obj: Context, file: Path, k: int, as_json: bool, details: bool) -> None:
+    """按 shared/eval/README.md 的规则评测一个问题集。"""
+    from retrieval.evaluate import evaluate, load_questions
+
+    _ensure_index(obj)
+    try:
+        questions = load_questions(file)
+    except ValueError as exc:
+        _fail(str(exc))
+    result = evaluate(obj.service, questions, k=k)
+    if as_json:
+        click.echo(json.dumps(result.to_json(details), ensure_ascii=False, indent=1))
+        return
+    click.echo(result.summary())
+    if details:
+        for row in result.rows:
+            mark = "✓" if row.correct else ("—" if row.type == "unanswerable" else "✗")
+            click.echo(f"{mark} {row.id} [{row.type}] {row.question} → found={row.found} "
+                       f"evidence@{k}={row.evidence}  {row.answer[:60]!r}")
+
+
+@cli.command("chat")
+@click.pass_obj
+def chat_cmd(obj: Context) -> None:
+    """交互式问答控制台（输入 exit 或按 Ctrl-D 退出）。"""
+    _ensure_index(obj)
+    click.echo("newsqa 问答控制台。输入问题后回车；输入 exit 退出。")
+    while True:
+        try:
+            question = click.prompt("问", prompt_suffix="> ", default="", show_default=False)
+        except (EOFError, click.Abort):
+            click.echo()
+            return
+        if question.strip().lower() in {"exit", "quit", "q", "退出"}:
+            return
+        if question.strip():
+            print_answer(obj.service.ask(question))
+
+
+@cli.command("bot")
+@click.pass_obj
+def bot_cmd(obj: Context) -> None:
+    """启动 Telegram 机器人。"""
+    from bot.telegram_app import run_bot
+
+    try:
+        run_bot(obj.settings, obj.service)
+    except (IndexStoreError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

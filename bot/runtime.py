@@ -1,0 +1,26 @@
+"""Turn settings into a running NewsQA service (the one place that wires the model)."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from retrieval.service import NewsQA
+
+
+def make_service(settings: Settings) -> NewsQA:
+    """A NewsQA service for ``settings``; the embedding model loads on first use."""
+
+    def encoder_factory():
+        from retrieval.embedder import Embedder
+
+        return Embedder(
+            settings.embedding_model,
+            cache_dir=settings.resolved_model_cache_dir,
+            batch_size=settings.embedding_batch_size,
+        )
+
+    return NewsQA(
+        settings.resolved_index_dir,
+        encoder_factory,
+        model_name=settings.embedding_model,
+        max_question_chars=settings.max_question_chars,
+    )

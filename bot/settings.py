@@ -1,0 +1,57 @@
+"""All configuration in one pydantic-settings object, read once at the edge (CLI or bot start-up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from retrieval.embedder import DEFAULT_MODEL
+
+
+class Settings(BaseSettings):
+    """Settings from environment variables and ``.env``. Names match ``.env.example``."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    data_dir: Path = Path("data")
+    index_dir: Path | None = None
+    model_cache_dir: Path | None = None
+    embedding_model: str = DEFAULT_MODEL
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+
+    search_top_k: int = Field(default=5, ge=1, le=50)
+    max_question_chars: int = Field(default=500, ge=10, le=10_000)
+
+    telegram_bot_token: SecretStr | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    bot_api_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    rate_limit_per_minute: int = Field(default=20, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> object:
+        """Accept "1,2 3" from the environment as well as a list."""
+        if isinstance(value, str):
+            parts = [p for p in value.replace(",", " ").split() if p]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError as exc:
+                raise ValueError(f"ADMIN_IDS must be numeric Telegram user ids, got {value!r}") from exc
+        return value
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir if self.model_cache_dir is not None else self.data_dir / "models"

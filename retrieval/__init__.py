@@ -1,0 +1,1 @@
+"""newsqa retrieval library: ingest → chunk → index → search → answer. Knows nothing of Telegram."""

@@ -1,0 +1,180 @@
+"""Hits → Answer: the archive's own sentences as the answer, with sources, or "not found".
+
+Nothing is generated: a factoid answer is the sentence from the archive that best
+covers the question; a list question about a person gathers every article about
+them (see ``retrieval.aggregate``). Whether the archive answers at all is decided
+by ``retrieval.evidence``'s calibrated rule.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from retrieval.aggregate import aggregate
+from retrieval.evidence import Evidence, is_supported
+from retrieval.lexicon import STOPWORDS
+from retrieval.models import Answer, AnswerItem, Citation, Hit
+from retrieval.question import GENERIC_FOCUS, Question, content_words, focus_noun, parse_question
+from retrieval.search import HybridSearcher
+
+NOT_FOUND = "没有找到相关报道。"
+SOURCES_SHOWN = 5
+_ANSWER_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?[”’」）)]*")
+_HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    text: str
+    hit: Hit
+    coverage: float
+
+
+def citation_of(hit: Hit) -> Citation:
+    c = hit.chunk
+    return Citation(c.article_id, c.title, c.date, c.source, c.text, hit.score)
+
+
+class Answerer:
+    """Answers questions from one searcher's index."""
+
+    def __init__(self, searcher: HybridSearcher, max_question_chars: int = 500) -> None:
+        self.searcher = searcher
+        self.index = searcher.index
+        self.max_question_chars = max_question_chars
+
+    # -- weights -------------------------------------------------------------------------------
+
+    def idf(self, word: str) -> float:
+        """BM25-style idf of ``word`` over chunks; unseen words get the highest value."""
+        n = max(len(self.index.chunks), 1)
+        df = int(self.index.chunks_with_token(word.lower()).size)
+        return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+    def coverage(self, words: list[str], weights: list[float], text: str) -> float:
+        """idf-weighted share of ``words`` present in ``text``, in [0, 1]; a word not present
+        whole earns half credit for the share of its characters that are."""
+        total = sum(weights)
+        if total <= 0:
+            return 0.0
+        got = 0.0
+        for word, weight in zip(words, weights, strict=True):
+            if word in text:
+                got += weight
+            elif len(word) > 1:
+                got += 0.5 * weight * sum(ch in text for ch in word) / len(word)
+        return got / total
+
+    # -- answering -----------------------------------------------------------------------------
+
+    def answer(self, raw_question: str) -> Answer:
+        note = ""
+        if len(raw_question) > self.max_question_chars:
+            note = f"问题过长，只使用了前 {self.max_question_chars} 个字。"
+        question = self.searcher.normalize(raw_question, self.max_question_chars)
+        if not question:
+            return Answer(raw_question, False, "请输入一个问题，例如：朱志杰去过哪些镇？", kind="invalid")
+        if not _HAS_TEXT.search(question):
+            return Answer(raw_question, False, "没有识别到可以检索的文字，请用中文描述您的问题。",
+                          kind="invalid", note=note)
+        parsed = parse_question(question, self.index.lexicon)
+        if parsed.is_aggregate:
+            listed = self._list_answer(raw_question, parsed, note)
+            if listed is not None:
+                return listed
+        return self._factoid_answer(raw_question, question, parsed, note)
+
+    def _list_answer(self, raw: str, q: Question, note: str) -> Answer | None:
+        items, total = aggregate(self.index, q)
+        if not items:
+            return None
+        noun = q.item_kind if q.item_kind not in ("哪里", "哪儿") else "地方"
+        lines = [f"据报道，{q.entity}{q.actor_verb}的{noun}共 {total} 个：" if total == len(items)
+                 else f"据报道，{q.entity}{q.actor_verb}的{noun}共 {total} 个，以下列出前 {len(items)} 个："]
+        for n, item in enumerate(items, 1):
+            first = item.citations[0]
+            when = f"{first.date}，" if first.date else ""
+            more = f"等 {len(item.citations)} 篇" if len(item.citations) > 1 else ""
+            lines.append(f"{n}. {item.label}（{when}《{first.title}》{more}）")
+        citations: list[Citation] = []
+        seen: set[str] = set()
+        for item in items:
+            for c in item.citations:
+                if c.article_id not in seen:
+                    seen.add(c.article_id)
+                    citations.append(c)
+        return Answer(raw, True, "\n".join(lines), kind="list", items=tuple(items),
+                      citations=tuple(citations), note=note)
+
+    def _factoid_answer(self, raw: str, question: str, parsed: Question, note: str) -> Answer:
+        hits = self.searcher.search(question, k=max(SOURCES_SHOWN, 8))
+        if not hits:
+            return Answer(raw, False, NOT_FOUND, kind="none", note=note)
+        words = content_words(self.index.tokenizer.words(question), STOPWORDS)
+        weights = [self.idf(w) for w in words]
+        best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list)
+        article = self.index.article_by_id.get(best.hit.chunk.article_id)
+        article_text = (article.headline + "\n" + article.text) if article else best.hit.chunk.index_text
+        evidence = Evidence(
+            sentence_coverage=best.coverage,
+            article_coverage=self.coverage(words, weights, article_text),
+            dense=best.hit.dense,
+            unseen_share=self._unseen_share(words, weights),
+            focus_seen=self._focus_seen(focus_noun(question)),
+        )
+        sources = self._sources(hits, best.hit)
+        if not is_supported(evidence):
+            return Answer(raw, False, NOT_FOUND, kind="none", related=tuple(sources[:3]), note=note,
+                          extra={"evidence": evidence.as_dict()})
+        return Answer(raw, True, best.text, kind="factoid", citations=tuple(sources), note=note,
+                      items=(AnswerItem(best.text, best.text, (sources[0],)),),
+                      extra={"evidence": evidence.as_dict()})
+
+    def _focus_seen(self, focus: str) -> bool:
+        if not focus or focus in GENERIC_FOCUS or focus[-1:] in GENERIC_FOCUS or focus[-2:] in GENERIC_FOCUS:
+            return True
+        return any(self.index.chunks_with_token(t).size > 0 for t in {focus, focus[-2:]} if len(t) > 1)
+
+    def _unseen_share(self, words: list[str], weights: list[float]) -> float:
+        """idf-weighted share of question words that occur nowhere in the archive."""
+        total = sum(weights)
+        if total <= 0:
+            return 1.0
+        unseen = sum(w for word, w in zip(words, weights, strict=True)
+                     if self.index.chunks_with_token(word.lower()).size == 0)
+        return unseen / total
+
+    def _repeats(self, words: list[str], weights: list[float], text: str) -> float:
+        """idf-weighted share of question words that recur in ``text`` (up to 3 more times)."""
+        total = sum(weights) or 1.0
+        return sum(w * min(text.count(word) - 1, 3) / 3 for word, w in zip(words, weights, strict=True)
+                   if text.count(word) > 1) / total
+
+    def _best_sentence(
+        self, hits: list[Hit], words: list[str], weights: list[float], wants_list: bool = False
+    ) -> _Sentence:
+        best: _Sentence | None = None
+        best_score = -1.0
+        top = hits[0].score or 1.0
+        for hit in hits:
+            for text in _ANSWER_SENTENCE.findall(hit.chunk.text):
+                text = text.strip()
+                if len(text) < 4:
+                    continue
+                cov = self.coverage(words, weights, text + hit.chunk.title)
+                # Coverage decides; retrieval rank, repeated question words and (for 哪些
+                # questions) enumerations break near-ties.
+                score = cov + 0.15 * (hit.score / top) + 0.1 * self._repeats(words, weights, text)
+                if wants_list:
+                    score += 0.05 * min(text.count("、") + text.count("；"), 6) / 6
+                if score > best_score:
+                    best, best_score = _Sentence(text, hit, cov), score
+        if best is None:
+            best = _Sentence(hits[0].chunk.text, hits[0], 0.0)
+        return best
+
+    def _sources(self, hits: list[Hit], answer_hit: Hit) -> list[Citation]:
+        ordered = [answer_hit] + [h for h in hits if h.chunk.id != answer_hit.chunk.id]
+        return [citation_of(h) for h in ordered[:SOURCES_SHOWN]]

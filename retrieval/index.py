@@ -1,0 +1,169 @@
+"""ArticleIndex: the searchable in-memory index (FAISS + BM25 + chunk store), saved and loaded
+from a versioned folder (see ``retrieval.store``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from retrieval.lexicon import Lexicon, WordTokenizer
+from retrieval.models import Article, Chunk
+from retrieval.store import (
+    REBUILD_HINT,
+    IndexCorruptError,
+    IndexModelMismatchError,
+    Manifest,
+    current_version,
+    read_manifest,
+    verify_checksums,
+)
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[str, int, int], None]
+# Below this many vectors exact search is fast enough (about 10 ms at 150k × 384 on 2 cores);
+# above it an HNSW graph keeps queries in single-digit milliseconds.
+FLAT_LIMIT = 200_000
+
+
+def make_vector_index(vectors: np.ndarray) -> tuple[faiss.Index, str]:
+    """Inner-product index over L2-normalised ``vectors`` (n, dim) float32, by size."""
+    n, dim = vectors.shape
+    if n <= FLAT_LIMIT:
+        index: faiss.Index = faiss.IndexFlatIP(dim)
+        kind = "flat"
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 96
+        kind = "hnsw32"
+    if n:
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, kind
+
+
+def make_keyword_index(token_lists: Sequence[list[str]]) -> bm25s.BM25:
+    """BM25 (bm25s defaults: Lucene variant, k1=1.5, b=0.75) over pre-tokenised chunks."""
+    retriever = bm25s.BM25()
+    # bm25s cannot index an empty corpus; one empty doc keeps shapes consistent.
+    retriever.index([list(t) for t in token_lists] or [[""]], show_progress=False)
+    return retriever
+
+
+@dataclass
+class ArticleIndex:
+    """Everything a query needs, in memory.
+
+    ``vectors`` holds one row per chunk, row i ↔ ``chunks[i]`` (chunk ids are
+    0..n-1 in order); ``bm25`` has the same row order.
+    """
+
+    manifest: Manifest
+    articles: list[Article]
+    chunks: list[Chunk]
+    vectors: faiss.Index
+    bm25: bm25s.BM25
+    lexicon: Lexicon
+    path: Path | None = None
+    tokenizer: WordTokenizer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokenizer = WordTokenizer(self.lexicon)
+
+    @cached_property
+    def article_by_id(self) -> dict[str, Article]:
+        return {a.id: a for a in self.articles}
+
+    @cached_property
+    def chunks_by_article(self) -> dict[str, list[Chunk]]:
+        grouped: dict[str, list[Chunk]] = {}
+        for chunk in self.chunks:
+            grouped.setdefault(chunk.article_id, []).append(chunk)
+        return grouped
+
+    @cached_property
+    def _vocab(self) -> dict[str, int]:
+        return self.bm25.vocab_dict or {}
+
+    def chunks_with_token(self, token: str) -> np.ndarray:
+        """Chunk ids whose keyword tokens include ``token``: the BM25 posting list (int array)."""
+        token_id = self._vocab.get(token)
+        if token_id is None:
+            return np.empty(0, dtype=np.int64)
+        scores = self.bm25.scores
+        start, end = scores["indptr"][token_id], scores["indptr"][token_id + 1]
+        return np.asarray(scores["indices"][start:end], dtype=np.int64)
+
+    def stored_vectors(self) -> np.ndarray:
+        """All chunk vectors, (n, dim) float32, in chunk order."""
+        n = self.vectors.ntotal
+        if n == 0:
+            return np.zeros((0, self.manifest.dim), dtype=np.float32)
+        return self.vectors.reconstruct_n(0, n)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write the data files (not the manifest: ``store.commit_version`` writes that last)."""
+        with (folder / "articles.jsonl").open("w", encoding="utf-8") as fh:
+            for article in self.articles:
+                fh.write(json.dumps(asdict(article), ensure_ascii=False) + "\n")
+        with (folder / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+            for chunk in self.chunks:
+                fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        faiss.write_index(self.vectors, str(folder / "vectors.faiss"))
+        self.bm25.save(str(folder / "bm25"), show_progress=False)
+        (folder / "lexicon.json").write_text(
+            json.dumps(self.lexicon.to_json(), ensure_ascii=False), encoding="utf-8"
+        )
+
+
+def load_index(root: Path, expected_model: str | None = None, verify: bool = True) -> ArticleIndex:
+    """Load the current version under ``root``.
+
+    Raises IndexMissingError, IndexModelMismatchError or IndexCorruptError with a
+    message that says how to rebuild; never returns a partial index.
+    """
+    started = time.perf_counter()
+    folder = current_version(root)
+    manifest = read_manifest(folder)
+    if expected_model is not None and manifest.model != expected_model:
+        raise IndexModelMismatchError(
+            f"索引是用模型 {manifest.model} 建立的，而当前配置的模型是 {expected_model}。"
+            f"请运行 `newsqa index --rebuild`，或把 EMBEDDING_MODEL 改回 {manifest.model}。"
+        )
+    if verify:
+        verify_checksums(folder, manifest)
+    try:
+        articles = [
+            Article(**{**row, "paragraphs": tuple(row["paragraphs"])})
+            for row in _read_jsonl(folder / "articles.jsonl")
+        ]
+        chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
+        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=False, show_progress=False)
+        lexicon = Lexicon.from_json(json.loads((folder / "lexicon.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexCorruptError(f"索引 {folder} 无法读取（{exc}）。{REBUILD_HINT}") from exc
+    if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks or vectors.d != manifest.dim:
+        raise IndexCorruptError(
+            f"索引 {folder} 内容不一致：{vectors.ntotal} 个向量、{len(chunks)} 个段落，"
+            f"manifest 记录 {manifest.chunks} 个。{REBUILD_HINT}"
+        )
+    log.info("loaded index %s: %d articles, %d chunks in %.2fs", folder.name, len(articles),
+             len(chunks), time.perf_counter() - started)
+    return ArticleIndex(manifest, articles, chunks, vectors, bm25, lexicon, path=folder)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

@@ -1,0 +1,123 @@
+"""Question parsing: is it a list question, about whom, asking for what kind of item.
+
+Pure functions over the question text and the corpus lexicon; no model involved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from retrieval.lexicon import Lexicon
+
+# Kinds of item a list question can ask for, by the noun that names them.
+PLACE_KINDS = {
+    "镇": ("镇",), "乡镇": ("镇",), "村": ("村",), "村庄": ("村",), "社区": ("社区",), "街道": ("街道",),
+    "镇街": ("镇", "街道"), "地方": (), "地点": (), "哪里": (), "哪儿": (), "地区": (), "场所": (),
+}
+EVENT_KINDS = {"活动", "会议", "会", "大会", "工作", "调研", "检查", "督查", "考察", "事", "事情", "项目"}
+
+_LIST_CUE = re.compile(r"哪些|哪几|几个|都去|都到|都参加|都出席|有哪|分别|都有什么|都做了|多少个")
+_PLACE_CUE = re.compile(r"(去过|到过|走访过?|调研过?|考察过?|视察过?|去了|到了)(哪里|哪儿|什么地方|哪些地方|何处)")
+_ASK_NOUN = re.compile(r"(?:哪些|哪几个|哪几|几个|什么)([\u4e00-\u9fff]{1,4})")
+_QUESTION_WORDS = re.compile(r"哪|什么|怎么|怎样|如何|多少|几个|几位|几家|是否|有没有|吗|呢|？|\?")
+_ACTOR_VERBS = re.compile(r"去过|到过|参加|出席|主持|调研|走访|考察|视察|督查|检查|开展|召开|带队|赴|去|到|参与")
+
+
+# Verbs and nouns that only shape a question ("是在哪个村拍的", "搞了什么").
+_FILLER = frozenset(["所", "搞", "是", "有", "在", "被", "去", "到", "了", "的", "呢", "吧", "请", "问", "说", "讲", "做", "为", "样", "里", "位", "家", "种", "项", "次", "年", "月", "日", "时候"])
+# Nouns that ask for a kind of answer rather than name a topic: never "unseen" evidence.
+GENERIC_FOCUS = frozenset(
+    ["地方", "时候", "时间", "日子", "人", "方面", "问题", "情况", "东西", "内容", "意思", "原因", "办法", "措施", "作用", "目的", "特点", "结果", "效果", "活动", "会议", "工作", "精神", "地点", "名字", "名称", "单位", "部门", "企业", "村", "镇", "数字", "比例", "程度", "进展", "目标", "任务", "成绩", "指标", "场所", "资源", "项目", "领导", "人物", "书记", "市长", "记者", "作者", "身份", "职务"]
+)
+_FOCUS = re.compile(r"(?:什么|哪个|哪所|哪家|哪位|哪一个|哪一|哪些|哪几个|哪几|几个|哪种|何种)([\u4e00-\u9fff]{1,6})")
+_OF_WHAT = re.compile(r"的([\u4e00-\u9fff]{2,6}?)(?:是什么|是谁|是多少|有多少|叫什么)")
+
+
+def focus_noun(text: str) -> str:
+    """The thing a question asks for: 市花 in 永康市的市花是什么, 大学 in 毕业于哪所大学."""
+    m = _FOCUS.search(text)
+    if m:
+        noun = re.split(r"[的了是在拍]", m.group(1))[0]
+        if noun:
+            return noun
+    m = _OF_WHAT.search(text)
+    return m.group(1) if m else ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A parsed question. ``entity`` is a known person or place it is about (or "")."""
+
+    text: str
+    is_list: bool
+    entity: str = ""
+    entity_kind: str = ""  # "person" | "place" | ""
+    item_kind: str = ""  # the noun asked for: 镇, 活动, 地方 …
+    actor_verb: str = ""  # 去过, 参加 … when the entity is the one acting
+
+    @property
+    def is_aggregate(self) -> bool:
+        """A complete-list question about what a person did or where they went."""
+        return (
+            self.is_list
+            and self.entity_kind == "person"
+            and bool(self.actor_verb)
+            and (self.item_kind in PLACE_KINDS or self.item_kind in EVENT_KINDS)
+        )
+
+    @property
+    def place_suffixes(self) -> tuple[str, ...]:
+        return PLACE_KINDS.get(self.item_kind, ())
+
+
+def _find_entity(text: str, lexicon: Lexicon) -> tuple[str, str]:
+    """The longest lexicon person, else place, named in ``text`` (earliest on ties)."""
+    for kind, names in (("person", lexicon.people), ("place", lexicon.places)):
+        found = [(text.find(n), n) for n in names if n in text]
+        if found:
+            found.sort(key=lambda item: (-len(item[1]), item[0]))
+            return found[0][1], kind
+    return "", ""
+
+
+def _item_kind(text: str) -> str:
+    if _PLACE_CUE.search(text):
+        return "地方"
+    m = _ASK_NOUN.search(text)
+    if not m:
+        return ""
+    noun = m.group(1)
+    # Prefer the longest known kind that the noun starts with (镇街 over 镇, 会议 over 会).
+    for kind in sorted(list(PLACE_KINDS) + list(EVENT_KINDS), key=len, reverse=True):
+        if noun.startswith(kind):
+            return kind
+    return noun
+
+
+def parse_question(text: str, lexicon: Lexicon) -> Question:
+    """Parse a normalised question."""
+    entity, entity_kind = _find_entity(text, lexicon)
+    is_list = bool(_LIST_CUE.search(text) or _PLACE_CUE.search(text))
+    item_kind = _item_kind(text)
+    actor_verb = ""
+    if entity:
+        after = text[text.find(entity) + len(entity) :]
+        m = _ACTOR_VERBS.search(after)
+        # The verb must come right after the entity (朱志杰去过…), not in a later clause.
+        if m and m.start() <= 4:
+            actor_verb = m.group(0)
+    return Question(text, is_list, entity, entity_kind, item_kind, actor_verb)
+
+
+def content_words(words: list[str], stopwords: frozenset[str]) -> list[str]:
+    """Words that carry the question's meaning: no question words, stopwords or punctuation."""
+    out = []
+    for word in words:
+        word = word.strip()
+        if not word or word in stopwords or _QUESTION_WORDS.search(word) or word in _FILLER:
+            continue
+        if not re.search(r"[\w]", word):
+            continue
+        out.append(word)
+    return out

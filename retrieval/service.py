@@ -1,0 +1,97 @@
+"""NewsQA: the running question-answering service — current index, searcher and answerer.
+
+Held by the CLI and the bot. Swapping to a rebuilt index is one attribute
+assignment, so a question in flight finishes on the index it started with.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.answer import Answerer
+from retrieval.build import BuildReport, PassageEncoder, update_index
+from retrieval.index import ArticleIndex, ProgressFn, load_index
+from retrieval.models import Answer, Hit
+from retrieval.search import HybridSearcher, QueryEncoder
+
+
+class Encoder(PassageEncoder, QueryEncoder):
+    pass
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    index: ArticleIndex
+    searcher: HybridSearcher
+    answerer: Answerer
+
+
+class NewsQA:
+    """Answer questions from the index under ``index_root``.
+
+    ``encoder`` is created lazily by ``encoder_factory`` so that commands which
+    never embed (``articles``, a no-op ``index``) do not pay for loading the model.
+    """
+
+    def __init__(
+        self,
+        index_root: Path,
+        encoder_factory: Callable[[], Encoder],
+        model_name: str,
+        max_question_chars: int = 500,
+    ) -> None:
+        self.index_root = index_root
+        self.model_name = model_name
+        self.max_question_chars = max_question_chars
+        self._encoder_factory = encoder_factory
+        self._encoder: Encoder | None = None
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = self._encoder_factory()
+            return self._encoder
+
+    def load(self) -> ArticleIndex:
+        """(Re)load the current index from disk and swap it in; raises IndexStoreError."""
+        index = load_index(self.index_root, expected_model=self.model_name)
+        searcher = HybridSearcher(index, self.encoder)
+        self._loaded = _Loaded(index, searcher, Answerer(searcher, self.max_question_chars))
+        return index
+
+    @property
+    def loaded(self) -> _Loaded:
+        if self._loaded is None:
+            self.load()
+        assert self._loaded is not None
+        return self._loaded
+
+    @property
+    def index(self) -> ArticleIndex:
+        return self.loaded.index
+
+    def search(self, question: str, k: int = 5) -> list[Hit]:
+        return self.loaded.searcher.search(question, k)
+
+    def ask(self, question: str) -> Answer:
+        started = time.perf_counter()
+        answer = self.loaded.answerer.answer(question)
+        return answer.with_timing((time.perf_counter() - started) * 1000)
+
+    def warm_up(self) -> None:
+        """Load model and index and run one query, so the first user does not wait."""
+        self.ask("永康")
+
+    def reindex(self, corpus: Path, *, rebuild: bool = False, progress: ProgressFn | None = None) -> BuildReport:
+        """Update the index on disk, then swap it in (unless nothing changed)."""
+        report = update_index(corpus, self.index_root, self.encoder, rebuild=rebuild, progress=progress)
+        if not report.noop or self._loaded is None:
+            self.load()
+        return report

