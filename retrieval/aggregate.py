@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval.gazetteer import find_countries, find_provinces
 from retrieval.index import ArticleIndex
 from retrieval.lexicon import find_places
 from retrieval.models import AnswerItem, Article, Citation
-from retrieval.question import EVENT_KINDS, Question
+from retrieval.question import AUTHORED_KINDS, EVENT_KINDS, Question
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
-_VISIT = re.compile(r"前往|赴|来到|到达|深入|走访|调研|考察|视察|督查|检查|察看|看望|慰问|实地|带队|到")
+_VISIT = re.compile(r"出访|访问|前往|赴|来到|到达|深入|走访|调研|考察|视察|督查|检查|察看|看望|慰问|实地|带队|到")
 # A visit verb followed, within one clause (、-lists allowed), by the place at the end.
-_VISITED = re.compile(r"(?:前往|赴|来到|到达|深入|走访|调研|考察|视察|督查|检查|察看|看望|慰问|到)[^，。；：！？]{0,40}$")
+_VISITED = re.compile(r"(?:出访|访问|前往|赴|来到|到达|深入|走访|调研|考察|视察|督查|检查|察看|看望|慰问|到)[^，。；：！？]{0,40}$")
 _MOVE_OBJECT = re.compile(
     r"(?:前往|赴|来到|到达|深入|走访了?|调研|考察|视察|察看)([^，。、；：“”\s]{2,16}?)"
     r"(?=开展|调研|督查|检查|考察|视察|参加|看望|慰问|进行|召开|举行|，|。|、|；|等|的|$)"
@@ -75,15 +76,19 @@ def actor_sentences(article: Article, entity: str) -> list[str]:
     return out
 
 
-def _place_items(article: Article, q: Question) -> list[_Found]:
+def _place_items(article: Article, q: Question, tags: dict[str, str]) -> list[_Found]:
     found: list[_Found] = []
     for sentence in actor_sentences(article, q.entity):
         if not _VISIT.search(sentence):
             continue
-        if q.place_suffixes:
-            names = [name for _, name in find_places(sentence) if name.endswith(q.place_suffixes)]
+        if q.place_suffixes == ("省",):
+            names = [name for _, name in find_provinces(sentence)]
+        elif q.place_suffixes == ("国",):
+            names = [name for _, name in find_countries(sentence)]
+        elif q.place_suffixes:
+            names = [name for _, name in find_places(sentence, tags) if name.endswith(q.place_suffixes)]
         else:
-            names = [name for _, name in find_places(sentence)]
+            names = [name for _, name in find_places(sentence, tags)]
             names += [m.group(1) for m in _MOVE_OBJECT.finditer(sentence)]
         start = sentence.find(q.entity)
         for name in names:
@@ -129,13 +134,20 @@ def aggregate(index: ArticleIndex, q: Question, max_items: int = 50) -> tuple[li
     Returns (items, total) where total counts items before truncation to ``max_items``.
     """
     found: list[_Found] = []
-    for article in entity_articles(index, q.entity):
-        if q.item_kind in EVENT_KINDS:
+    authored = q.item_kind in AUTHORED_KINDS
+    articles = index.articles_by_byline_name.get(q.entity, []) if authored else entity_articles(index, q.entity)
+    for article in articles:
+        if authored:
+            wanted_kind = AUTHORED_KINDS[q.item_kind]
+            if q.entity in article.byline and (not wanted_kind or article.kind == wanted_kind):
+                lead = _sentences(article)[:1]
+                found.append(_Found(article.display_title, lead[0] if lead else article.headline, article))
+        elif q.item_kind in EVENT_KINDS:
             item = _event_item(article, q)
             if item:
                 found.append(item)
         else:
-            found.extend(_place_items(article, q))
+            found.extend(_place_items(article, q, index.tokenizer.tags))
     merged: dict[str, list[_Found]] = {}
     for f in found:
         merged.setdefault(f.label, []).append(f)

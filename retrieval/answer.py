@@ -16,7 +16,15 @@ from retrieval.aggregate import aggregate
 from retrieval.evidence import Evidence, is_supported
 from retrieval.lexicon import STOPWORDS
 from retrieval.models import Answer, AnswerItem, Citation, Hit
-from retrieval.question import GENERIC_FOCUS, Question, content_words, focus_noun, parse_question
+from retrieval.lexicon import find_places
+from retrieval.question import (
+    GENERIC_FOCUS,
+    Question,
+    content_words,
+    focus_noun,
+    parse_question,
+    question_numbers,
+)
 from retrieval.search import HybridSearcher
 
 NOT_FOUND = "没有找到相关报道。"
@@ -112,39 +120,61 @@ class Answerer:
         hits = self.searcher.search(question, k=max(SOURCES_SHOWN, 8))
         if not hits:
             return Answer(raw, False, NOT_FOUND, kind="none", note=note)
-        words = content_words(self.index.tokenizer.words(question), STOPWORDS)
+        all_words = self.index.tokenizer.words(question)
+        words = content_words(all_words, STOPWORDS)
         weights = [self.idf(w) for w in words]
         best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list)
-        article = self.index.article_by_id.get(best.hit.chunk.article_id)
-        article_text = (article.headline + "\n" + article.text) if article else best.hit.chunk.index_text
+        retrieved = self._articles_text(hits)
         evidence = Evidence(
             sentence_coverage=best.coverage,
-            article_coverage=self.coverage(words, weights, article_text),
+            article_coverage=self.coverage(words, weights, self._articles_text([best.hit])),
             dense=best.hit.dense,
-            unseen_share=self._unseen_share(words, weights),
-            focus_seen=self._focus_seen(focus_noun(question)),
+            unseen_share=self._unseen_share(words, weights, retrieved),
+            focus_seen=self._focus_seen(focus_noun(all_words, self.index.tokenizer.tags), retrieved),
+            names_seen=all(name in retrieved for name in self._names(question)),
+            numbers_seen=all(n in self._articles_text([best.hit]) for n in question_numbers(question)),
         )
         sources = self._sources(hits, best.hit)
         if not is_supported(evidence):
-            return Answer(raw, False, NOT_FOUND, kind="none", related=tuple(sources[:3]), note=note,
+            related = [c for n, c in enumerate(sources) if c.article_id not in {s.article_id for s in sources[:n]}]
+            return Answer(raw, False, NOT_FOUND, kind="none", related=tuple(related[:3]), note=note,
                           extra={"evidence": evidence.as_dict()})
         return Answer(raw, True, best.text, kind="factoid", citations=tuple(sources), note=note,
                       items=(AnswerItem(best.text, best.text, (sources[0],)),),
                       extra={"evidence": evidence.as_dict()})
 
-    def _focus_seen(self, focus: str) -> bool:
-        if not focus or focus in GENERIC_FOCUS or focus[-1:] in GENERIC_FOCUS or focus[-2:] in GENERIC_FOCUS:
-            return True
-        return any(self.index.chunks_with_token(t).size > 0 for t in {focus, focus[-2:]} if len(t) > 1)
+    def _articles_text(self, hits: list[Hit]) -> str:
+        """Headline and body of every article behind ``hits``."""
+        seen: dict[str, str] = {}
+        for hit in hits:
+            aid = hit.chunk.article_id
+            if aid not in seen:
+                article = self.index.article_by_id.get(aid)
+                seen[aid] = (article.headline + "\n" + article.text) if article else hit.chunk.index_text
+        return "\n".join(seen.values())
 
-    def _unseen_share(self, words: list[str], weights: list[float]) -> float:
-        """idf-weighted share of question words that occur nowhere in the archive."""
+    def _names(self, question: str) -> set[str]:
+        """People and places the question names: corpus names, and 镇/村 names seen nowhere."""
+        lexicon = self.index.lexicon
+        names = {n for n in lexicon.people + lexicon.places if n in question}
+        names.update(name for _, name in find_places(question, self.index.tokenizer.tags))
+        return names
+
+    @staticmethod
+    def _focus_seen(focus: str, evidence: str) -> bool:
+        """Whether the thing asked for appears in the retrieved articles (whole, or its head:
+        the last two characters, 机制 for 新机制); a generic focus (地方, 时候) always counts."""
+        if not focus or focus in GENERIC_FOCUS or focus[-2:] in GENERIC_FOCUS or focus[-1:] in GENERIC_FOCUS:
+            return True
+        return focus in evidence or (len(focus) > 2 and focus[-2:] in evidence)
+
+    @staticmethod
+    def _unseen_share(words: list[str], weights: list[float], evidence: str) -> float:
+        """idf-weighted share of question words absent from the retrieved articles."""
         total = sum(weights)
         if total <= 0:
             return 1.0
-        unseen = sum(w for word, w in zip(words, weights, strict=True)
-                     if self.index.chunks_with_token(word.lower()).size == 0)
-        return unseen / total
+        return sum(w for word, w in zip(words, weights, strict=True) if word not in evidence) / total
 
     def _repeats(self, words: list[str], weights: list[float], text: str) -> float:
         """idf-weighted share of question words that recur in ``text`` (up to 3 more times)."""

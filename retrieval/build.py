@@ -189,7 +189,7 @@ def update_index(
         )
         del cache
 
-        lexicon = mine_lexicon(a.headline + "\n" + a.text for a in articles)
+        lexicon = mine_lexicon(f"{a.headline}\n{a.byline}\n{a.text}" for a in articles)
         tokenizer = WordTokenizer(lexicon)
         token_lists = []
         for i, text in enumerate(texts):

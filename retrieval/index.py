@@ -91,6 +91,15 @@ class ArticleIndex:
         return grouped
 
     @cached_property
+    def articles_by_byline_name(self) -> dict[str, list[Article]]:
+        """Inverted index from each name in a byline (记者 张赤奎 施夏琦) to its articles."""
+        index: dict[str, list[Article]] = {}
+        for article in self.articles:
+            for name in article.byline.replace("（", " ").replace("）", " ").split():
+                index.setdefault(name, []).append(article)
+        return index
+
+    @cached_property
     def _vocab(self) -> dict[str, int]:
         return self.bm25.vocab_dict or {}
 

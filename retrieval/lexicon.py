@@ -42,7 +42,7 @@ SURNAMES = frozenset(
     "修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植"
     "衡富尧闭由"
 )
-_NAME_BREAK = set("主带在赴对指强要说参表出到与和等同作代会一等率是为就了也又向前深来")
+_NAME_BREAK = set("主带在赴对指要说参表出到与和等同作代会一等率是为就了也又向前深来")
 _PERSON_AFTER_TITLE = re.compile(
     "(?:" + "|".join(sorted(PERSON_TITLES, key=len, reverse=True)) + f")\\s*([{_HAN}]{{2,3}})"
 )
@@ -87,11 +87,15 @@ def mine_people(texts: Iterable[str]) -> list[str]:
     return sorted(people)
 
 
-def _word_tags() -> dict[str, str]:
-    import jieba.posseg
-
-    jieba.posseg.initialize()
-    return jieba.posseg.dt.word_tag_tab
+def load_word_tags() -> dict[str, str]:
+    """Part-of-speech tags of jieba's bundled dictionary (word → tag), read once (~0.5 s)."""
+    tags: dict[str, str] = {}
+    with jieba.get_dict_file() as fh:
+        for raw in fh:
+            parts = raw.decode("utf-8").split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    return tags
 
 
 def is_place_stem(stem: str, tags: dict[str, str]) -> bool:
@@ -104,9 +108,9 @@ def is_place_stem(stem: str, tags: dict[str, str]) -> bool:
     return tag is None or tag in _PLACE_OK_TAGS or (tag == "n" and jieba.dt.FREQ.get(stem, 0) < 100)
 
 
-def find_places(text: str, tags: dict[str, str] | None = None) -> list[tuple[int, str]]:
-    """Named places in ``text`` as (offset, name), in order of appearance."""
-    tags = _word_tags() if tags is None else tags
+def find_places(text: str, tags: dict[str, str]) -> list[tuple[int, str]]:
+    """Named places in ``text`` as (offset, name), in order of appearance.
+    ``tags`` is ``load_word_tags()`` (or ``WordTokenizer.tags``)."""
     found: list[tuple[int, str]] = []
     for m in _PLACE_SUFFIX_RE.finditer(text):
         start = m.start()
@@ -118,7 +122,7 @@ def find_places(text: str, tags: dict[str, str] | None = None) -> list[tuple[int
 
 def mine_places(texts: Iterable[str]) -> list[str]:
     """Places ending in 镇/村/街道/社区, minus generic words (全镇, 乡村, 强镇)."""
-    tags = _word_tags()
+    tags = load_word_tags()
     return sorted({name for text in texts for _, name in find_places(text, tags)})
 
 
@@ -136,6 +140,14 @@ class WordTokenizer:
 
     lexicon: Lexicon = field(default_factory=Lexicon)
     _jieba: jieba.Tokenizer | None = field(default=None, init=False, repr=False)
+    _tags: dict[str, str] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """jieba's part-of-speech table, loaded on first use."""
+        if self._tags is None:
+            self._tags = load_word_tags()
+        return self._tags
 
     def _tokenizer(self) -> jieba.Tokenizer:
         if self._jieba is None:

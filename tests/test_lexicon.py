@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from retrieval.lexicon import WordTokenizer, char_bigrams, find_places, mine_lexicon, mine_people
+from retrieval.lexicon import (
+    WordTokenizer,
+    char_bigrams,
+    find_places,
+    load_word_tags,
+    mine_lexicon,
+    mine_people,
+)
 
 TEXT = (
     "本报讯 21日上午，市长朱志杰带队前往古山镇开展“三服务”活动。"
@@ -18,7 +25,7 @@ def test_people_after_titles_choose_the_right_length() -> None:
 
 
 def test_places_exclude_generic_words() -> None:
-    names = [name for _, name in find_places(TEXT)]
+    names = [name for _, name in find_places(TEXT, load_word_tags())]
     assert names[:3] == ["古山镇", "溪塘村", "上丁村"]
     assert "全镇" not in names and "强镇" not in names and "业强镇" not in names
 

@@ -1,0 +1,303 @@
+"""Telegram handlers: one small async function per update kind (wiring is in ``telegram_app``).
+
+``NewsQA`` is synchronous and CPU-bound, so every call into it runs in a worker thread
+(``asyncio.to_thread``); the event loop keeps serving other chats and inline queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from telegram import (
+    Bot,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.ratelimit import SlidingWindowLimiter
+from bot.reindex_job import ReindexJob
+from bot.settings import Settings
+from retrieval.models import Answer, Hit
+from retrieval.service import NewsQA
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "newsqa"
+TYPING_EVERY = 4.0  # Telegram shows "typing…" for ~5 s per chat action
+INLINE_PASSAGES = 9
+# Inline answers depend only on the query text and the archive, never on who asks, so Telegram
+# may serve a cached answer to every user (is_personal=False) for 5 minutes; after a reindex a
+# stale answer lives at most that long. Help and "slow down" results are not worth caching.
+INLINE_CACHE_SECONDS = 300
+HELP_CACHE_SECONDS = 60
+try:
+    SHANGHAI: tzinfo = ZoneInfo("Asia/Shanghai")
+except ZoneInfoNotFoundError:  # no tz database (slim containers): same offset, no DST since 1991
+    SHANGHAI = timezone(timedelta(hours=8), "CST")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
+
+
+@dataclass
+class BotState:
+    """Everything handlers share, kept in ``application.bot_data[STATE_KEY]``."""
+
+    settings: Settings
+    service: NewsQA
+    limiter: SlidingWindowLimiter
+    inline_limiter: SlidingWindowLimiter
+    reindex: ReindexJob
+    warned: dict[int, float] = field(default_factory=dict)  # user id → end of the wait we told them
+
+
+def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    return context.bot_data[STATE_KEY]
+
+
+# ----------------------------------------------------------------------------- helpers
+@asynccontextmanager
+async def typing(bot: Bot, message: Message) -> AsyncIterator[None]:
+    """Show "typing…" in the chat until the block ends, refreshed every few seconds.
+    The chat action is a nicety: a failure is logged and never stops the answer."""
+    thread_id = message.message_thread_id if message.is_topic_message else None
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(message.chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+            except TelegramError as exc:
+                log.info("sendChatAction failed (ignored): %s", exc)
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def reply(message: Message, parts: list[str], *, quote: bool) -> None:
+    """Send the parts of a reply in order; the first quotes the question if ``quote``."""
+    for n, part in enumerate(parts):
+        if quote and n == 0:  # still answer if the question was deleted meanwhile
+            await message.reply_html(part, do_quote=True, allow_sending_without_reply=True,
+                                     link_preview_options=NO_PREVIEW)
+        else:
+            await message.reply_html(part, do_quote=False, link_preview_options=NO_PREVIEW)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Rate-limit, answer in a worker thread while "typing…", reply with answer and sources."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None
+    state = state_of(context)
+    quote = message.chat.type != ChatType.PRIVATE
+    key = user.id if user else message.chat_id
+    wait = state.limiter.hit(key)
+    if wait:
+        log.info("rate limited user id %s (%.0f s to wait)", key, wait)
+        now = time.monotonic()
+        if state.warned.get(key, 0.0) <= now:  # one notice per wait, not one per message
+            if len(state.warned) > 1000:
+                state.warned = {k: t for k, t in state.warned.items() if t > now}
+            state.warned[key] = now + wait
+            await message.reply_text(
+                f"您提问太快了，请 {math.ceil(wait)} 秒后再试（每人每分钟最多 {state.limiter.limit} 个问题）。",
+                do_quote=quote)
+        return
+    async with typing(context.bot, message):
+        answer = await asyncio.to_thread(state.service.ask, question)
+    parts = render.render_answer(answer)
+    await reply(message, parts, quote=quote)
+    log.info("answered chat %s user %s: kind=%s found=%s %d chars in %.0f ms, %d part(s)",
+             message.chat_id, user.id if user else None, answer.kind, answer.found,
+             len(question), answer.took_ms, len(parts))
+
+
+def addressed_question(message: Message, bot: Bot) -> str | None:
+    """In a group: the question if the message mentions the bot or replies to it, else None."""
+    text = message.text or ""
+    username = (bot.username or "").lower()
+    mentioned = False
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if (entity.type == MessageEntity.MENTION and username and value.lower() == f"@{username}") or (
+                entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id):
+            mentioned = True
+            text = text.replace(value, " ")
+    replied = message.reply_to_message
+    to_bot = bool(replied and replied.from_user and replied.from_user.id == bot.id)
+    if not (mentioned or to_bot):
+        return None
+    return text.strip()
+
+
+# ----------------------------------------------------------------------------- commands
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot does, with example questions."""
+    assert update.effective_message
+    await update.effective_message.reply_html(render.help_text(context.bot.username),
+                                              link_preview_options=NO_PREVIEW)
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask 问题 — in any chat; as a reply to a message, /ask alone asks that message's text."""
+    message = update.effective_message
+    assert message and message.text
+    parts = message.text.split(maxsplit=1)
+    question = parts[1].strip() if len(parts) > 1 else ""
+    replied = message.reply_to_message
+    if not question and replied and replied.text and not (replied.from_user and replied.from_user.is_bot):
+        question = replied.text.strip()
+    if not question:
+        await message.reply_html(render.ask_usage(context.bot.username),
+                                 do_quote=message.chat.type != ChatType.PRIVATE)
+        return
+    await answer_question(update, context, question)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats — size of the index, model, and when it was built (Beijing time)."""
+    assert update.effective_message
+    index = await asyncio.to_thread(lambda: state_of(context).service.index)
+    m = index.manifest
+    built = datetime.fromtimestamp(m.built_at, SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    running = "\n⏳ 正在更新索引…" if state_of(context).reindex.running else ""
+    await update.effective_message.reply_html(
+        "<b>索引状态</b>\n"
+        f"文章：{len(index.articles)} 篇\n段落：{len(index.chunks)} 个\n"
+        f"模型：<code>{render.esc(m.model)}</code>\n最近建立：{built}（北京时间）{running}")
+
+
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex [rebuild] — admins only (numeric user id in ADMIN_IDS); runs in the background."""
+    message, user = update.effective_message, update.effective_user
+    assert message
+    state = state_of(context)
+    if user is None or user.id not in state.settings.admin_ids:
+        log.warning("refused /reindex from user id %s: not in ADMIN_IDS", user.id if user else None)
+        await message.reply_text("抱歉，只有管理员可以更新索引。")
+        return
+    if not state.reindex.try_begin():
+        await message.reply_text("索引正在更新中，请等当前任务完成后再试。")
+        return
+    rebuild = bool(context.args) and context.args[0].lower() in {"rebuild", "full", "全部", "重建"}
+    try:
+        status = await message.reply_html("⏳ 开始更新索引…")
+    except BaseException:
+        state.reindex.release()
+        raise
+    context.application.create_task(
+        state.reindex.run(status, rebuild=rebuild, user_id=user.id), update=update, name="reindex")
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message
+    await update.effective_message.reply_text("没有这个命令。直接发问题即可，或发送 /help 查看用法。")
+
+
+# ----------------------------------------------------------------------------- messages
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Private chat: any text is a question."""
+    assert update.effective_message and update.effective_message.text is not None
+    await answer_question(update, context, update.effective_message.text)
+
+
+async def private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Private chat, not text (photo, sticker…): ask for a text question."""
+    assert update.effective_message
+    await update.effective_message.reply_text("请用文字提问，例如：" + render.EXAMPLES[0])
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group: answer @mentions of the bot and replies to its messages; ignore other chatter."""
+    message = update.effective_message
+    assert message
+    question = addressed_question(message, context.bot)
+    if question is None:
+        return
+    if not question:
+        await message.reply_html(render.ask_usage(context.bot.username), do_quote=True)
+        return
+    await answer_question(update, context, question)
+
+
+# ----------------------------------------------------------------------------- inline mode
+def _ask_and_search(service: NewsQA, query: str) -> tuple[Answer, list[Hit]]:
+    answer = service.ask(query)
+    hits = [] if answer.kind == "invalid" else service.search(query, INLINE_PASSAGES)
+    return answer, hits
+
+
+def _article(result_id: str, title: str, message: str, description: str = "") -> InlineQueryResultArticle:
+    content = InputTextMessageContent(message, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    return InlineQueryResultArticle(result_id, title, content, description=description or None)
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """@bot 问题: the direct answer first, then up to nine passages with their sources."""
+    query = update.inline_query
+    assert query is not None
+    state = state_of(context)
+    text = query.query.strip()
+    if not text:
+        help_result = _article("help", "输入问题，查询永康日报", render.help_text(context.bot.username),
+                               "例如：" + render.EXAMPLES[1])
+        await query.answer([help_result], cache_time=HELP_CACHE_SECONDS, is_personal=False)
+        return
+    wait = state.inline_limiter.hit(query.from_user.id)
+    if wait:
+        slow = _article("slow", "提问太快了，请稍后再试", f"请 {math.ceil(wait)} 秒后再试。")
+        await query.answer([slow], cache_time=0, is_personal=True)
+        return
+    answer, hits = await asyncio.to_thread(_ask_and_search, state.service, text)
+    results = [_article("answer", render.inline_answer_title(answer), render.inline_answer_message(answer),
+                        render.inline_answer_description(answer))]
+    results += [_article(f"p{n}", render.passage_title(h), render.passage_message(h), render.passage_description(h))
+                for n, h in enumerate(hits[:INLINE_PASSAGES])]
+    try:
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=False)
+    except BadRequest as exc:  # e.g. "query is too old": the user typed on; nothing to do
+        log.info("answerInlineQuery failed: %s", exc)
+        return
+    log.info("inline answer for user %s: kind=%s found=%s, %d passages in %.0f ms",
+             query.from_user.id, answer.kind, answer.found, len(hits), answer.took_ms)
+
+
+async def chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Inline feedback (enable with /setinlinefeedback): which result people pick."""
+    chosen = update.chosen_inline_result
+    assert chosen is not None
+    log.info("inline result %s chosen by user %s", chosen.result_id, chosen.from_user.id)
+
+
+# ----------------------------------------------------------------------------- errors
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the exception (the token is redacted by the logging filter) and apologise if we can."""
+    error = context.error
+    if isinstance(error, Forbidden | NetworkError) and not isinstance(error, BadRequest):
+        log.warning("Telegram error (update %s): %s", getattr(update, "update_id", None), error)
+    else:
+        log.error("error while handling update %s", getattr(update, "update_id", None), exc_info=error)
+    if isinstance(update, Update) and update.effective_message and not isinstance(error, Forbidden):
+        try:
+            await update.effective_message.reply_text(APOLOGY)
+        except TelegramError as exc:
+            log.warning("could not send the apology: %s", exc)

@@ -1,0 +1,173 @@
+"""/reindex in the background: rebuild in a worker thread, show progress by editing ONE message.
+
+Questions keep being answered from the old index meanwhile (``NewsQA`` swaps the new one in
+atomically when the build ends). Edits are throttled and identical texts are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+
+from telegram import Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.render import esc
+from retrieval.build import BuildReport
+from retrieval.service import NewsQA
+from retrieval.store import IndexBusyError, IndexStoreError
+
+log = logging.getLogger(__name__)
+
+_NAMES_SHOWN = 5
+
+
+def current_step(stage: str, done: int, total: int) -> str:
+    """What the build is doing now, from the last progress report (which names a finished step)."""
+    if stage == "chunk":
+        return f"已切分 {total} 个段落，正在计算新段落的向量"
+    if stage == "embed":
+        return f"计算向量 {done}/{total}" if done < total else "建立关键词索引"
+    if stage == "keywords":
+        return f"建立关键词索引 {done}/{total}"
+    if stage == "done":
+        return "保存并载入新索引"
+    return "检查并读取语料文件"
+
+
+def progress_text(stage: str, done: int, total: int, elapsed: float) -> str:
+    """The progress message: current step and elapsed seconds (so a long step still shows life)."""
+    return f"⏳ 正在更新索引…（已用时 {int(elapsed)} 秒）\n当前步骤：{esc(current_step(stage, done, total))}"
+
+
+def _names(label: str, names: list[str]) -> str:
+    shown = "、".join(esc(n) for n in names[:_NAMES_SHOWN])
+    more = f" 等 {len(names)} 个" if len(names) > _NAMES_SHOWN else ""
+    return f"{label}：{shown}{more}"
+
+
+def summary_text(report: BuildReport) -> str:
+    """The final message of a reindex: what changed and how long it took."""
+    if report.noop:
+        lines = [f"✅ 索引已是最新，无需更新（{report.articles} 篇文章，{report.chunks} 个段落）。"]
+    else:
+        lines = [
+            f"✅ 索引已更新，用时 {report.seconds:.1f} 秒。",
+            f"文件：新增 {len(report.added)}，修改 {len(report.changed)}，删除 {len(report.removed)}"
+            f"（未变 {len(report.unchanged)}）",
+            f"文章：{report.articles_before} → {report.articles}",
+            f"段落：{report.chunks_before} → {report.chunks}",
+            f"向量：新计算 {report.embedded} 个，复用 {report.reused} 个",
+        ]
+        for label, names in (("新增", report.added), ("修改", report.changed), ("删除", report.removed)):
+            if names:
+                lines.append(_names(label, names))
+    if report.problems:
+        lines.append(f"⚠️ 有 {len(report.problems)} 处问题（已跳过）：")
+        for p in report.problems[:_NAMES_SHOWN]:
+            where = f"第 {p.line} 行：" if p.line else ""
+            lines.append(f"• {esc(Path(p.path).name)}：{where}{esc(p.message[:200])}")
+    return "\n".join(lines)
+
+
+class _Progress:
+    """Latest (stage, done, total) reported by the build thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = ("start", 0, 0)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:  # called from the worker thread
+        with self._lock:
+            self._state = (stage, done, total)
+
+    def get(self) -> tuple[str, int, int]:
+        with self._lock:
+            return self._state
+
+
+class _ThrottledEditor:
+    """Edits one message: at most one edit per ``interval`` seconds, identical texts skipped."""
+
+    def __init__(self, message: Message, interval: float) -> None:
+        self.message, self.interval = message, interval
+        self.shown = message.text_html if message.text else ""
+        self._last = time.monotonic()
+
+    async def edit(self, text: str, *, force: bool = False) -> None:
+        if text == self.shown:
+            return
+        wait = self._last + self.interval - time.monotonic()
+        if wait > 0:
+            if not force:
+                return
+            await asyncio.sleep(wait)
+        self._last = time.monotonic()
+        try:
+            await self.message.edit_text(text, parse_mode=ParseMode.HTML)
+            self.shown = text
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("could not edit the reindex status message: %s", exc)
+        except TelegramError as exc:  # progress is best effort; the build goes on
+            log.warning("could not edit the reindex status message: %s", exc)
+
+
+class ReindexJob:
+    """At most one background reindex per bot. ``try_begin`` claims it synchronously, so two
+    /reindex commands handled concurrently cannot both start a build."""
+
+    def __init__(self, service: NewsQA, corpus: Path, interval: float = 1.0, tick: float = 0.25) -> None:
+        self.service, self.corpus = service, corpus
+        self.interval, self.tick = interval, tick
+        self._busy = False
+
+    @property
+    def running(self) -> bool:
+        return self._busy
+
+    def try_begin(self) -> bool:
+        if self._busy:
+            return False
+        self._busy = True
+        return True
+
+    def release(self) -> None:
+        self._busy = False
+
+    async def run(self, status: Message, *, rebuild: bool = False, user_id: int | None = None) -> None:
+        """Rebuild the index, editing ``status`` with progress and then the summary.
+        Must follow a successful ``try_begin``; always releases the job."""
+        try:
+            editor = _ThrottledEditor(status, self.interval)
+            progress = _Progress()
+            started = time.monotonic()
+            log.info("reindex started by user id %s (corpus %s, rebuild=%s)", user_id, self.corpus, rebuild)
+            worker = asyncio.ensure_future(asyncio.to_thread(
+                self.service.reindex, self.corpus, rebuild=rebuild, progress=progress))
+            while not worker.done():
+                await asyncio.wait({worker}, timeout=self.tick)
+                if not worker.done():
+                    await editor.edit(progress_text(*progress.get(), time.monotonic() - started))
+            try:
+                report = worker.result()
+            except IndexBusyError:
+                text = "⚠️ 另一个索引任务正在进行（可能来自命令行），请稍后再试。"
+            except IndexStoreError as exc:
+                log.warning("reindex failed: %s", exc)
+                text = f"❌ 索引更新失败：{esc(str(exc))}\n旧索引仍在使用。"
+            except Exception:
+                log.exception("reindex failed")
+                text = "❌ 索引更新失败，详情见日志。旧索引仍在使用。"
+            else:
+                log.info("reindex finished in %.1f s: +%d ~%d -%d files, %d → %d chunks, %d embedded",
+                         report.seconds, len(report.added), len(report.changed), len(report.removed),
+                         report.chunks_before, report.chunks, report.embedded)
+                text = summary_text(report)
+            await editor.edit(text, force=True)
+        finally:
+            self.release()
