@@ -9,14 +9,14 @@ by ``retrieval.evidence``'s calibrated rule.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 
 from retrieval.aggregate import aggregate
 from retrieval.evidence import Evidence, is_supported
-from retrieval.lexicon import STOPWORDS
+from retrieval.lexicon import STOPWORDS, SURNAMES, find_places
 from retrieval.models import Answer, AnswerItem, Citation, Hit
-from retrieval.lexicon import find_places
 from retrieval.question import (
     GENERIC_FOCUS,
     Question,
@@ -29,7 +29,19 @@ from retrieval.search import HybridSearcher
 
 NOT_FOUND = "没有找到相关报道。"
 SOURCES_SHOWN = 5
+# How many lexically best sentences the embedding model re-scores, and its weight
+# (cosines of e5 differ by a few hundredths, so the weight is large).
+SENTENCE_RERANK = int(os.environ.get("NEWSQA_RERANK", "8"))
+SEMANTIC_WEIGHT = float(os.environ.get("NEWSQA_SEMW", "4.0"))
+RUNNER_UP_MARGIN = float(os.environ.get("NEWSQA_MARGIN", "0.1"))
 _ANSWER_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?[”’」）)]*")
+_HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
+# A question asking for an amount must be answered by a sentence that states one.
+_QUANTITY_Q = re.compile(r"多少|几[个位家天年月次人名条项座所场件块岁]|多大|多长|多高|多远|多重|多久|第几")
+_QUANTITY_A = re.compile(
+    r"[0-9０-９]|[一二两三四五六七八九十百千万亿半]+(?:个|位|家|天|年|月|日|次|人|名|条|项|座|所|场|件|块|岁|元"
+    r"|倍|成|批|类|届|期|亿|万|公里|米|吨|亩)"
+)
 _HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
@@ -121,9 +133,11 @@ class Answerer:
         if not hits:
             return Answer(raw, False, NOT_FOUND, kind="none", note=note)
         all_words = self.index.tokenizer.words(question)
-        words = content_words(all_words, STOPWORDS)
+        # Latin words the archive never uses ("Please tell me") are noise, not evidence.
+        words = [w for w in content_words(all_words, STOPWORDS)
+                 if not w.isascii() or w.isdigit() or self.index.chunks_with_token(w.lower()).size]
         weights = [self.idf(w) for w in words]
-        best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list)
+        best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list, question=question)
         retrieved = self._articles_text(hits)
         evidence = Evidence(
             sentence_coverage=best.coverage,
@@ -131,7 +145,8 @@ class Answerer:
             dense=best.hit.dense,
             unseen_share=self._unseen_share(words, weights, retrieved),
             focus_seen=self._focus_seen(focus_noun(all_words, self.index.tokenizer.tags), retrieved),
-            names_seen=all(name in retrieved for name in self._names(question)),
+            names_seen=all(name in retrieved for name in self._names(question, all_words)),
+            quantity_seen=not _QUANTITY_Q.search(question) or bool(_QUANTITY_A.search(best.text)),
             numbers_seen=all(n in self._articles_text([best.hit]) for n in question_numbers(question)),
         )
         sources = self._sources(hits, best.hit)
@@ -153,11 +168,17 @@ class Answerer:
                 seen[aid] = (article.headline + "\n" + article.text) if article else hit.chunk.index_text
         return "\n".join(seen.values())
 
-    def _names(self, question: str) -> set[str]:
-        """People and places the question names: corpus names, and 镇/村 names seen nowhere."""
+    def _names(self, question: str, words: list[str]) -> set[str]:
+        """People and places the question names: corpus names, 镇/村 names, words jieba tags as
+        names, and unknown 2–3 character words that start with a common surname (王小明)."""
         lexicon = self.index.lexicon
+        tags = self.index.tokenizer.tags
         names = {n for n in lexicon.people + lexicon.places if n in question}
-        names.update(name for _, name in find_places(question, self.index.tokenizer.tags))
+        names.update(name for _, name in find_places(question, tags))
+        for word in words:
+            tag = tags.get(word)
+            if (tag in ("nr", "nrt", "nrfg", "ns") and len(word) >= 2) or (tag is None and 2 <= len(word) <= 3 and word[0] in SURNAMES and _HAN_ONLY.fullmatch(word)):
+                names.add(word)
         return names
 
     @staticmethod
@@ -183,10 +204,12 @@ class Answerer:
                    if text.count(word) > 1) / total
 
     def _best_sentence(
-        self, hits: list[Hit], words: list[str], weights: list[float], wants_list: bool = False
+        self, hits: list[Hit], words: list[str], weights: list[float], wants_list: bool = False,
+        question: str = "",
     ) -> _Sentence:
-        best: _Sentence | None = None
-        best_score = -1.0
+        """The archive sentence that best answers: lexical evidence first, then the model's
+        judgement of meaning over the best few candidates (paraphrases share no words)."""
+        scored: list[tuple[float, _Sentence]] = []
         top = hits[0].score or 1.0
         for hit in hits:
             for text in _ANSWER_SENTENCE.findall(hit.chunk.text):
@@ -199,10 +222,27 @@ class Answerer:
                 score = cov + 0.15 * (hit.score / top) + 0.1 * self._repeats(words, weights, text)
                 if wants_list:
                     score += 0.05 * min(text.count("、") + text.count("；"), 6) / 6
-                if score > best_score:
-                    best, best_score = _Sentence(text, hit, cov), score
-        if best is None:
-            best = _Sentence(hits[0].chunk.text, hits[0], 0.0)
+                scored.append((score, _Sentence(text, hit, cov)))
+        if not scored:
+            return _Sentence(hits[0].chunk.text, hits[0], 0.0)
+        scored.sort(key=lambda item: -item[0])
+        shortlist = scored[:SENTENCE_RERANK]
+        if question and len(shortlist) > 1 and SEMANTIC_WEIGHT > 0:
+            qv = self.searcher.query_vector(question)
+            vectors = self.searcher.encoder.encode_passages([c.text for _, c in shortlist])
+            sims = vectors @ qv
+            shortlist = [(score + SEMANTIC_WEIGHT * float(sim), cand)
+                         for (score, cand), sim in zip(shortlist, sims, strict=True)]
+            shortlist.sort(key=lambda item: -item[0])
+        best_score, best = shortlist[0]
+        # A close runner-up from the same article usually carries the rest of the answer
+        # (the list continues, or the reason follows); show both, in reading order.
+        for score, other in shortlist[1:3]:
+            same_article = other.hit.chunk.article_id == best.hit.chunk.article_id
+            if same_article and best_score - score <= RUNNER_UP_MARGIN and other.text not in best.text:
+                first, second = sorted((best, other), key=lambda c: (c.hit.chunk.position,
+                                                                     c.hit.chunk.text.find(c.text)))
+                return _Sentence(first.text + second.text, best.hit, max(best.coverage, other.coverage))
         return best
 
     def _sources(self, hits: list[Hit], answer_hit: Hit) -> list[Citation]:

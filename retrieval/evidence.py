@@ -20,6 +20,7 @@ class Evidence:
     unseen_share: idf-weighted share of question words that occur nowhere in the archive.
     names_seen: every person or place the question names occurs in the retrieved articles.
     numbers_seen: every number in the question occurs in the answer's article (第23届 vs 第22届).
+    quantity_seen: a 多少/几个 question's answer sentence states an amount.
     focus_seen: whether the thing asked for (市花 in 永康市的市花是什么) occurs in the archive at
         all, whole or by its last two characters (机制 for 新机制); a generic focus counts as seen.
     """
@@ -31,6 +32,7 @@ class Evidence:
     focus_seen: bool = True
     names_seen: bool = True
     numbers_seen: bool = True
+    quantity_seen: bool = True
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 4) for k, v in asdict(self).items()}
@@ -49,7 +51,7 @@ DEFAULT_RULE = SupportRule()
 
 def is_supported(e: Evidence, rule: SupportRule = DEFAULT_RULE) -> bool:
     """True when the evidence is strong enough to answer rather than decline."""
-    if not (e.focus_seen and e.names_seen and e.numbers_seen) or e.unseen_share > rule.max_unseen_share:
+    if not (e.focus_seen and e.names_seen and e.numbers_seen and e.quantity_seen) or e.unseen_share > rule.max_unseen_share:
         return False
     return (
         e.article_coverage >= rule.min_article_coverage

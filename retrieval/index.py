@@ -105,10 +105,11 @@ class ArticleIndex:
 
     def chunks_with_token(self, token: str) -> np.ndarray:
         """Chunk ids whose keyword tokens include ``token``: the BM25 posting list (int array)."""
-        token_id = self._vocab.get(token)
-        if token_id is None:
-            return np.empty(0, dtype=np.int64)
+        token_id = self._vocab.get(token) if token else None
         scores = self.bm25.scores
+        # bm25s keeps "" in its vocabulary without a column in the score matrix.
+        if token_id is None or token_id + 1 >= len(scores["indptr"]):
+            return np.empty(0, dtype=np.int64)
         start, end = scores["indptr"][token_id], scores["indptr"][token_id + 1]
         return np.asarray(scores["indices"][start:end], dtype=np.int64)
 

@@ -21,7 +21,9 @@ class QueryEncoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Invisible characters are deleted (朱\u200b志杰 is 朱志杰); control characters become spaces.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class Simplifier(Protocol):
@@ -37,8 +39,8 @@ def make_simplifier() -> Simplifier:
 
 def normalize_query(text: str, max_chars: int = 500, simplifier: Simplifier | None = None) -> str:
     """NFKC, no control characters, collapsed whitespace, traditional → simplified, truncated."""
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text))
-    text = " ".join(text.split())[:max_chars]
+    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+    text = " ".join(_CONTROL.sub(" ", text).split())[:max_chars].rstrip()
     if simplifier is not None and text and not text.isascii():
         text = simplifier.convert(text)
     return text
@@ -69,13 +71,21 @@ class HybridSearcher:
         self.encoder = encoder
         self.weights = weights or SearchWeights()
         self.simplifier = make_simplifier()
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     def normalize(self, query: str, max_chars: int = 500) -> str:
         return normalize_query(query, max_chars, self.simplifier)
 
     def query_vector(self, query: str) -> np.ndarray:
-        """The query's embedding, (dim,) float32."""
-        return self.encoder.encode_queries([query]).astype(np.float32)[0]
+        """The query's embedding, (dim,) float32; the last few are remembered, since answering
+        asks for the same question's vector more than once."""
+        cached = self._query_vectors.get(query)
+        if cached is None:
+            cached = self.encoder.encode_queries([query]).astype(np.float32)[0]
+            if len(self._query_vectors) >= 64:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            self._query_vectors[query] = cached
+        return cached
 
     def dense_scores(self, qv: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-n chunk ids and their cosine similarities for query vector ``qv`` (dim,)."""

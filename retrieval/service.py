@@ -8,19 +8,50 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from retrieval.answer import Answerer
 from retrieval.build import BuildReport, PassageEncoder, update_index
 from retrieval.index import ArticleIndex, ProgressFn, load_index
 from retrieval.models import Answer, Hit
 from retrieval.search import HybridSearcher, QueryEncoder
+from retrieval.store import IndexMissingError
 
 
 class Encoder(PassageEncoder, QueryEncoder):
     pass
+
+
+class LazyEncoder:
+    """Stands in for the embedding model until it is really needed: ``name`` is known up
+    front, so a no-op ``newsqa index`` or a cold start never pays for loading the model."""
+
+    def __init__(self, name: str, factory: Callable[[], Encoder]) -> None:
+        self.name = name
+        self._factory = factory
+        self._encoder: Encoder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> Encoder:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = self._factory()
+            return self._encoder
+
+    @property
+    def dim(self) -> int:
+        return self.loaded.dim
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded.encode_queries(texts)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.loaded.encode_passages(texts, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -47,17 +78,8 @@ class NewsQA:
         self.index_root = index_root
         self.model_name = model_name
         self.max_question_chars = max_question_chars
-        self._encoder_factory = encoder_factory
-        self._encoder: Encoder | None = None
+        self.encoder = LazyEncoder(model_name, encoder_factory)
         self._loaded: _Loaded | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def encoder(self) -> Encoder:
-        with self._lock:
-            if self._encoder is None:
-                self._encoder = self._encoder_factory()
-            return self._encoder
 
     def load(self) -> ArticleIndex:
         """(Re)load the current index from disk and swap it in; raises IndexStoreError."""
@@ -91,6 +113,8 @@ class NewsQA:
 
     def reindex(self, corpus: Path, *, rebuild: bool = False, progress: ProgressFn | None = None) -> BuildReport:
         """Update the index on disk, then swap it in (unless nothing changed)."""
+        if not corpus.exists():
+            raise IndexMissingError(f"语料目录 {corpus} 不存在，索引保持不变。")
         report = update_index(corpus, self.index_root, self.encoder, rebuild=rebuild, progress=progress)
         if not report.noop or self._loaded is None:
             self.load()
