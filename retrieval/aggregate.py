@@ -128,15 +128,21 @@ def _event_item(article: Article, q: Question) -> _Found | None:
     return _Found(label or article.display_title, evidence, article)
 
 
-def aggregate(index: ArticleIndex, q: Question, max_items: int = 50) -> tuple[list[AnswerItem], int]:
+def aggregate(
+    index: ArticleIndex, q: Question, max_items: int = 50, required: tuple[str, ...] = ()
+) -> tuple[list[AnswerItem], int]:
     """Items for a person-centred list question, each citing its own article(s).
 
-    Returns (items, total) where total counts items before truncation to ``max_items``.
+    ``required`` names (other people or places in the question) must all occur in an
+    article for it to count. Returns (items, total) where total counts items before
+    truncation to ``max_items``.
     """
     found: list[_Found] = []
     authored = q.item_kind in AUTHORED_KINDS
     articles = index.articles_by_byline_name.get(q.entity, []) if authored else entity_articles(index, q.entity)
     for article in articles:
+        if required and not all(n in article.headline or n in article.text for n in required):
+            continue
         if authored:
             wanted_kind = AUTHORED_KINDS[q.item_kind]
             if q.entity in article.byline and (not wanted_kind or article.kind == wanted_kind):

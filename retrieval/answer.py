@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from retrieval.aggregate import aggregate
 from retrieval.evidence import Evidence, is_supported
+from retrieval.gazetteer import find_countries, find_provinces
 from retrieval.lexicon import STOPWORDS, SURNAMES, find_places
 from retrieval.models import Answer, AnswerItem, Citation, Hit
 from retrieval.question import (
@@ -42,6 +43,9 @@ _QUANTITY_A = re.compile(
     r"[0-9０-９]|[一二两三四五六七八九十百千万亿半]+(?:个|位|家|天|年|月|日|次|人|名|条|项|座|所|场|件|块|岁|元"
     r"|倍|成|批|类|届|期|亿|万|公里|米|吨|亩)"
 )
+# A question asking when must be answered by a sentence that states a date.
+_DATE_Q = re.compile(r"哪天|哪一天|什么时候|什么时间|何时|几号|几月|哪年|哪一年|几点")
+_DATE_A = re.compile(r"\d+\s*[年月日号时]|[一二三四五六七八九十]+[月日号]|今天|昨天|明天|今年|去年|当天|上午|下午|晚上")
 _HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
@@ -107,7 +111,11 @@ class Answerer:
         return self._factoid_answer(raw_question, question, parsed, note)
 
     def _list_answer(self, raw: str, q: Question, note: str) -> Answer | None:
-        items, total = aggregate(self.index, q)
+        # Other names in the question narrow the articles: 李克强去四川考察了哪些地方.
+        words = self.index.tokenizer.words(q.text)
+        required = tuple(sorted(n for n in self._names(q.text, words) if n != q.entity and n not in q.entity))
+        required += tuple(n for _, n in find_provinces(q.text) + find_countries(q.text) if n not in required)
+        items, total = aggregate(self.index, q, required=required)
         if not items:
             return None
         noun = q.item_kind if q.item_kind not in ("哪里", "哪儿") else "地方"
@@ -139,14 +147,16 @@ class Answerer:
         weights = [self.idf(w) for w in words]
         best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list, question=question)
         retrieved = self._articles_text(hits)
+        answer_article = self._articles_text([best.hit])
         evidence = Evidence(
             sentence_coverage=best.coverage,
             article_coverage=self.coverage(words, weights, self._articles_text([best.hit])),
             dense=best.hit.dense,
             unseen_share=self._unseen_share(words, weights, retrieved),
             focus_seen=self._focus_seen(focus_noun(all_words, self.index.tokenizer.tags), retrieved),
-            names_seen=all(name in retrieved for name in self._names(question, all_words)),
-            quantity_seen=not _QUANTITY_Q.search(question) or bool(_QUANTITY_A.search(best.text)),
+            names_seen=all(name in answer_article for name in self._names(question, all_words)),
+            quantity_seen=(not _QUANTITY_Q.search(question) or bool(_QUANTITY_A.search(best.text)))
+            and (not _DATE_Q.search(question) or bool(_DATE_A.search(best.text))),
             numbers_seen=all(n in self._articles_text([best.hit]) for n in question_numbers(question)),
         )
         sources = self._sources(hits, best.hit)

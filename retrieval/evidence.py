@@ -40,7 +40,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class SupportRule:
-    min_article_coverage: float = 0.45
+    min_article_coverage: float = 0.4
     min_sentence_coverage: float = 0.3
     min_dense: float = 0.8
     max_unseen_share: float = 0.8
