@@ -24,6 +24,12 @@ from retrieval.store import IndexBusyError, IndexStoreError
 log = logging.getLogger(__name__)
 
 _NAMES_SHOWN = 5
+# File names can be 255 bytes; a summary must still fit one Telegram message.
+_NAME_CHARS = 40
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "…"
 
 
 def current_step(stage: str, done: int, total: int) -> str:
@@ -45,7 +51,7 @@ def progress_text(stage: str, done: int, total: int, elapsed: float) -> str:
 
 
 def _names(label: str, names: list[str]) -> str:
-    shown = "、".join(esc(n) for n in names[:_NAMES_SHOWN])
+    shown = "、".join(esc(_short(n)) for n in names[:_NAMES_SHOWN])
     more = f" 等 {len(names)} 个" if len(names) > _NAMES_SHOWN else ""
     return f"{label}：{shown}{more}"
 
@@ -70,7 +76,7 @@ def summary_text(report: BuildReport) -> str:
         lines.append(f"⚠️ 有 {len(report.problems)} 处问题（已跳过）：")
         for p in report.problems[:_NAMES_SHOWN]:
             where = f"第 {p.line} 行：" if p.line else ""
-            lines.append(f"• {esc(Path(p.path).name)}：{where}{esc(p.message[:200])}")
+            lines.append(f"• {esc(_short(Path(p.path).name))}：{where}{esc(p.message[:200])}")
     return "\n".join(lines)
 
 

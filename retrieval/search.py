@@ -87,6 +87,10 @@ class HybridSearcher:
             self._query_vectors[query] = cached
         return cached
 
+    def forget_queries(self) -> None:
+        """Drop remembered query vectors (benchmarks measure the embedding too)."""
+        self._query_vectors.clear()
+
     def dense_scores(self, qv: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-n chunk ids and their cosine similarities for query vector ``qv`` (dim,)."""
         if self.index.vectors.ntotal == 0:

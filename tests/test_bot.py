@@ -92,8 +92,7 @@ def _capture_logs(caplog: pytest.LogCaptureFixture) -> None:
 # ------------------------------------------------------------------ private chat
 ZHOUSHAN_QUESTIONS = [
     "舟山镇是永康的什么",
-    pytest.param("舟山镇被比作什么", marks=pytest.mark.xfail(
-        strict=False, reason="retrieval: 被比作 occurs nowhere in the archive, so the evidence rule declines")),
+    "舟山镇被比作什么",
 ]
 
 
