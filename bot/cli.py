@@ -145,6 +145,7 @@ def _ensure_index(obj: Context) -> None:
 def search_cmd(obj: Context, question: str, k: int, as_json: bool) -> None:
     """按相关度列出段落。"""
     _ensure_index(obj)
+    question = question.encode("utf-8", "replace").decode("utf-8")  # undecodable argv bytes → "?"
     started = time.perf_counter()
     hits = obj.service.search(question, k)
     took = (time.perf_counter() - started) * 1000
@@ -164,7 +165,10 @@ def search_cmd(obj: Context, question: str, k: int, as_json: bool) -> None:
 def ask_cmd(obj: Context, question: str, as_json: bool) -> None:
     """回答一个问题（问题为 - 时，从标准输入每行读一个问题）。"""
     _ensure_index(obj)
+    question = question.encode("utf-8", "replace").decode("utf-8")  # undecodable argv bytes → "?"
     if question == "-":
+        if hasattr(sys.stdin, "reconfigure"):  # a line that is not UTF-8 must not end the batch
+            sys.stdin.reconfigure(errors="replace")
         for line in sys.stdin:
             line = line.rstrip("\n")
             try:

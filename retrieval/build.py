@@ -3,12 +3,20 @@
 Only chunks whose text is new are embedded: vectors of unchanged text are reused from
 the current index, and from checkpoint shards written while a killed build was running,
 so an interrupted build resumes without redoing finished work.
+
+A build may be killed at any moment (``scripts/crash_test.py`` does, ≥ 20 times): the lock is
+an flock the kernel releases, the new version becomes visible only through
+``store.commit_version``'s atomic swap, and the next build removes whatever the killed one
+left (``tmp-*`` folders, half-written checkpoint shards). The manifest lists each corpus file
+with the hash of the bytes that were actually ingested, so a file that changes or vanishes
+while the build runs is never recorded as indexed when it is not.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -20,7 +28,7 @@ import numpy as np
 
 from retrieval.chunk import chunk_articles
 from retrieval.index import ArticleIndex, ProgressFn, load_index, make_keyword_index, make_vector_index
-from retrieval.ingest import IngestProblem, iter_corpus_files, load_corpus
+from retrieval.ingest import IngestProblem, load_corpus, scan_corpus
 from retrieval.lexicon import WordTokenizer, mine_lexicon
 from retrieval.store import (
     IndexStoreError,
@@ -30,11 +38,20 @@ from retrieval.store import (
     commit_version,
     file_sha256,
     new_version_dir,
+    trace,
 )
 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # chunks per checkpoint step
+EMBED_BATCH_ENV = "NEWSQA_EMBED_BATCH"  # override (the crash test uses small steps to test resuming)
+
+
+def _embed_batch() -> int:
+    try:
+        return max(1, int(os.environ.get(EMBED_BATCH_ENV, EMBED_BATCH)))
+    except ValueError:
+        return EMBED_BATCH
 
 
 class PassageEncoder(Protocol):
@@ -69,24 +86,44 @@ def text_digest(text: str) -> str:
 
 
 def corpus_hashes(corpus: Path) -> tuple[dict[str, str], list[IngestProblem]]:
-    """sha256 of every corpus file, keyed by the same name ingestion uses as ``source``."""
+    """sha256 of every corpus file, keyed by the same name ingestion uses as ``source``.
+
+    Only decides whether anything changed; the manifest records the hashes ingestion computes
+    from the bytes it actually read (``IngestReport.hashes``).
+    """
     hashes: dict[str, str] = {}
     problems: list[IngestProblem] = []
     base = corpus if corpus.is_dir() else corpus.parent
-    for path in iter_corpus_files(corpus):
+    files, _ = scan_corpus(corpus)  # files it skips are reported by load_corpus
+    for path in files:
+        name = path.relative_to(base).as_posix()
         try:
-            hashes[path.relative_to(base).as_posix()] = file_sha256(path)
+            hashes[name] = file_sha256(path)
         except OSError as exc:  # deleted or unreadable while we look
-            problems.append(IngestProblem(str(path), f"无法读取文件：{exc.strerror or exc}", None))
+            problems.append(IngestProblem(name, f"无法读取文件：{exc.strerror or exc}"))
     return hashes, problems
 
 
 class _Checkpoint:
-    """Vectors embedded by an unfinished build, in small .npz shards beside the index."""
+    """Vectors embedded by an unfinished build, in small .npz shards beside the index.
+
+    A shard is written to ``*.npz.tmp``, fsynced and renamed, so a shard with the final name
+    is complete; leftovers of a kill (``*.tmp``, unreadable shards, shards of other models)
+    are removed when the next build opens the checkpoint.
+    """
 
     def __init__(self, root: Path, model: str) -> None:
         self.dir = root / "checkpoint" / text_digest(model)[:12]
         self.dir.mkdir(parents=True, exist_ok=True)
+        for other in self.dir.parent.iterdir():  # stale shards of another model
+            if other == self.dir:
+                continue
+            if other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)
+            else:
+                other.unlink(missing_ok=True)
+        for tmp in self.dir.glob("*.tmp"):
+            tmp.unlink(missing_ok=True)
 
     def load(self) -> dict[str, np.ndarray]:
         cache: dict[str, np.ndarray] = {}
@@ -94,18 +131,27 @@ class _Checkpoint:
             try:
                 with np.load(shard) as data:
                     cache.update(zip(data["digests"].tolist(), data["vectors"], strict=True))
-            except (OSError, ValueError, KeyError):  # a shard cut short by a kill
+            except Exception:  # a shard damaged some other way (e.g. power loss): just redo it
+                log.warning("discarding unreadable checkpoint shard %s", shard.name)
                 shard.unlink(missing_ok=True)
         return cache
 
     def save(self, digests: list[str], vectors: np.ndarray) -> None:
-        name = f"shard-{time.time_ns()}"
-        tmp = self.dir / f"{name}.tmp.npz"
-        np.savez(tmp, digests=np.array(digests), vectors=vectors)
-        tmp.replace(self.dir / f"{name}.npz")
+        name = f"shard-{time.time_ns()}.npz"
+        tmp = self.dir / f"{name}.tmp"
+        with tmp.open("wb") as fh:
+            np.savez(fh, digests=np.array(digests), vectors=vectors)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(self.dir / name)
 
     def clear(self) -> None:
         shutil.rmtree(self.dir.parent, ignore_errors=True)
+
+
+def clear_checkpoints(root: Path) -> None:
+    """Remove every checkpoint shard under ``root`` (the index is up to date, nothing to resume)."""
+    shutil.rmtree(root / "checkpoint", ignore_errors=True)
 
 
 def _previous_index(root: Path, model: str) -> ArticleIndex | None:
@@ -126,13 +172,15 @@ def _embed_missing(
         if digest not in cache:
             missing.setdefault(digest, text)
     todo = list(missing.items())
-    for start in range(0, len(todo), EMBED_BATCH):
-        batch = todo[start : start + EMBED_BATCH]
+    step = _embed_batch()
+    for start in range(0, len(todo), step):
+        batch = todo[start : start + step]
         vectors = encoder.encode_passages([t for _, t in batch]).astype(np.float32)
         checkpoint.save([d for d, _ in batch], vectors)
+        trace(f"embed:{min(start + step, len(todo))}/{len(todo)}")
         cache.update(zip((d for d, _ in batch), vectors, strict=True))
         if progress:
-            progress("embed", min(start + EMBED_BATCH, len(todo)), len(todo))
+            progress("embed", min(start + step, len(todo)), len(todo))
     return len(todo)
 
 
@@ -149,33 +197,41 @@ def update_index(
     Raises IndexBusyError if another build holds the lock.
     """
     started = time.perf_counter()
+    if not corpus.exists():  # unmounted or mistyped: never replace the index with an empty one
+        raise IndexStoreError(f"语料目录 {corpus} 不存在，索引没有改动。")
+    trace("start")
     with build_lock(root):
+        trace("locked")
         collect_garbage(root)
+        trace("hash")
         hashes, problems = corpus_hashes(corpus)
+        trace("load-old")
         old = None if rebuild else _previous_index(root, encoder.name)
         old_files = old.manifest.files if old else {}
-        report = BuildReport(
-            added=sorted(set(hashes) - set(old_files)),
-            removed=sorted(set(old_files) - set(hashes)),
-            changed=sorted(n for n in hashes if n in old_files and old_files[n] != hashes[n]),
-            unchanged=sorted(n for n in hashes if old_files.get(n) == hashes[n]),
-            articles_before=len(old.articles) if old else 0,
-            chunks_before=len(old.chunks) if old else 0,
-        )
         if old is not None and old_files == hashes:
+            report = _compare(hashes, old_files, old)
             report.noop, report.articles, report.chunks = True, len(old.articles), len(old.chunks)
             report.problems = problems
             report.seconds = time.perf_counter() - started
             report.version = old.path.name if old.path else ""
+            clear_checkpoints(root)
+            trace("noop")
             return report
 
+        trace("ingest")
         ingested = load_corpus(corpus)
-        report.problems = problems + ingested.problems
+        # What the new version holds: the bytes ingestion read, not the earlier look.
+        hashes = ingested.hashes
+        report = _compare(hashes, old_files, old)
+        vanished = {p.path for p in ingested.problems}
+        report.problems = [p for p in problems if p.path not in vanished and p.path not in hashes] + ingested.problems
         articles = ingested.articles
+        trace("chunk")
         chunks = list(chunk_articles(articles))
         if progress:
             progress("chunk", len(chunks), len(chunks))
 
+        trace("embed")
         checkpoint = _Checkpoint(root, encoder.name)
         cache = checkpoint.load()
         if old is not None:
@@ -189,6 +245,7 @@ def update_index(
         )
         del cache
 
+        trace("keywords")
         lexicon = mine_lexicon(f"{a.headline}\n{a.byline}\n{a.text}" for a in articles)
         tokenizer = WordTokenizer(lexicon)
         token_lists = []
@@ -196,20 +253,36 @@ def update_index(
             token_lists.append(tokenizer.tokens(text))
             if progress and (i + 1) % 2000 == 0:
                 progress("keywords", i + 1, len(texts))
+        trace("vectors")
         vector_index, kind = make_vector_index(vectors)
         manifest = Manifest(
             model=encoder.name, dim=encoder.dim, files=hashes, articles=len(articles),
             chunks=len(chunks), vector_index=kind, build_seconds=time.perf_counter() - started,
         )
+        trace("bm25")
         index = ArticleIndex(manifest, articles, chunks, vector_index, make_keyword_index(token_lists), lexicon)
+        trace("save")
         tmp = new_version_dir(root)
         index.save(tmp)
         final = commit_version(root, tmp, manifest)
+        trace("checkpoint-clear")
         checkpoint.clear()
         collect_garbage(root)
         report.articles, report.chunks = len(articles), len(chunks)
         report.version = final.name
         report.seconds = time.perf_counter() - started
+        trace("done")
         if progress:
             progress("done", len(chunks), len(chunks))
         return report
+
+
+def _compare(hashes: dict[str, str], old_files: dict[str, str], old: ArticleIndex | None) -> BuildReport:
+    return BuildReport(
+        added=sorted(set(hashes) - set(old_files)),
+        removed=sorted(set(old_files) - set(hashes)),
+        changed=sorted(n for n in hashes if n in old_files and old_files[n] != hashes[n]),
+        unchanged=sorted(n for n in hashes if old_files.get(n) == hashes[n]),
+        articles_before=len(old.articles) if old else 0,
+        chunks_before=len(old.chunks) if old else 0,
+    )

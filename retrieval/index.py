@@ -30,6 +30,8 @@ from retrieval.store import (
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, int, int], None]
+# Files every index version must list in its manifest's checksums (bm25/ files are listed too).
+_DATA_FILES = ("articles.jsonl", "chunks.jsonl", "vectors.faiss", "lexicon.json")
 # Below this many vectors exact search is fast enough (about 10 ms at 150k × 384 on 2 cores);
 # above it an HNSW graph keeps queries in single-digit milliseconds.
 FLAT_LIMIT = 200_000
@@ -152,7 +154,7 @@ def load_index(root: Path, expected_model: str | None = None, verify: bool = Tru
             f"请运行 `newsqa index --rebuild`，或把 EMBEDDING_MODEL 改回 {manifest.model}。"
         )
     if verify:
-        verify_checksums(folder, manifest)
+        verify_checksums(folder, manifest, required=_DATA_FILES)
     try:
         articles = [
             Article(**{**row, "paragraphs": tuple(row["paragraphs"])})

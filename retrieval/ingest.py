@@ -11,17 +11,31 @@ Supported files:
   :func:`retrieval.segment.segment_page`;
 * ``*.jsonl`` / ``*.jsonl.gz`` — one article per line,
   ``{"title", "date", "text"}`` with an optional ``"id"``.
+
+Limits (see docs/reliability.md): a page file larger than :data:`MAX_PAGE_BYTES` is not a
+newspaper page (a real one is 5–20 KB) and is skipped unread, with a warning; archives are
+streamed line by line, and a line longer than :data:`MAX_RECORD_BYTES` is skipped (with its
+line number) without ever being held in memory. Memory therefore stays bounded by the size
+of the articles actually loaded, whatever lands in the corpus folder.
+
+Every file is hashed from the very bytes that were parsed (:attr:`IngestReport.hashes`), so an
+index records exactly what it contains even if a file changes or disappears while it is read.
 """
 
 from __future__ import annotations
 
 import codecs
 import datetime as dt
+import errno
 import gzip
+import hashlib
+import io
 import json
 import os
 import re
+import stat
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +44,9 @@ from retrieval.segment import segment_page
 
 PAGE_SUFFIXES = (".txt",)
 ARCHIVE_SUFFIXES = (".jsonl", ".jsonl.gz")
+MAX_PAGE_BYTES = 2 * 1024 * 1024  # a page is ~10 KB; 2 MiB segments in ~2 s
+MAX_RECORD_BYTES = 1024 * 1024  # one JSONL article line (~300k Chinese characters)
+_READ_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -43,11 +60,17 @@ class IngestProblem:
 
 @dataclass
 class IngestReport:
-    """What a load produced: the articles, the problems, and the files that were read."""
+    """What a load produced: the articles, the problems, and the files that were read.
+
+    ``hashes`` maps every file that could be read to the sha256 of the bytes read (also files
+    skipped for their content: empty, binary, too large), so a later build can tell whether it
+    changed; files that could not be read at all (vanished, no permission) have no entry.
+    """
 
     articles: list[Article] = field(default_factory=list)
     problems: list[IngestProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
 
 
 class PageDecodeError(ValueError):
@@ -65,26 +88,69 @@ def iter_corpus_files(path: Path) -> list[Path]:
 
     Hidden files and folders (".name") are skipped. Symlinked folders are
     followed once: a folder already visited (by its real path) is not entered
-    again, so symlink loops terminate.
+    again, so symlink loops terminate. See :func:`scan_corpus` for the reasons
+    files were left out.
     """
+    return scan_corpus(path)[0]
+
+
+def scan_corpus(path: Path) -> tuple[list[Path], list[IngestProblem]]:
+    """:func:`iter_corpus_files` plus a problem for each corpus-looking name that cannot be
+    loaded: a symlink loop or dangling symlink, a folder symlink that leads back to a folder
+    already walked, a folder that cannot be listed, a name that is not a regular file (FIFO,
+    device). Problem paths are relative to ``path``."""
     if path.is_file():
-        return [path] if is_corpus_file(path) else []
+        return ([path] if is_corpus_file(path) else []), []
     if not path.is_dir():
-        return []
+        return [], []
     found: list[Path] = []
+    problems: list[IngestProblem] = []
+
+    def rel(p: Path | str) -> str:
+        try:
+            return Path(p).relative_to(path).as_posix()
+        except ValueError:
+            return str(p)
+
+    def walk_error(exc: OSError) -> None:
+        problems.append(IngestProblem(rel(exc.filename or path), f"无法读取目录：{exc.strerror or exc}，已跳过"))
+
     seen: set[str] = set()
-    for folder, dirnames, filenames in os.walk(path, followlinks=True):
+    for folder, dirnames, filenames in os.walk(path, followlinks=True, onerror=walk_error):
         real = os.path.realpath(folder)
         if real in seen:
             dirnames[:] = []
+            problems.append(IngestProblem(rel(folder), "目录符号链接指向已读取过的目录（重复或循环），已跳过"))
             continue
         seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             candidate = Path(folder) / name
-            if not name.startswith(".") and is_corpus_file(candidate) and candidate.is_file():
+            if name.startswith(".") or not is_corpus_file(candidate):
+                continue
+            reason = _not_loadable(candidate)
+            if reason is None:
                 found.append(candidate)
-    return sorted(found, key=lambda p: p.relative_to(path).as_posix())
+            else:
+                problems.append(IngestProblem(rel(candidate), reason))
+    found.sort(key=lambda p: p.relative_to(path).as_posix())
+    problems.sort(key=lambda p: p.path)
+    return found, problems
+
+
+def _not_loadable(candidate: Path) -> str | None:
+    """Why ``candidate`` (a corpus-looking name) cannot be read, or None if it is a regular file."""
+    try:
+        mode = candidate.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "符号链接形成循环，已跳过"
+        if candidate.is_symlink():
+            return "符号链接指向的文件不存在，已跳过"
+        return f"无法读取文件：{exc.strerror or exc}"
+    if not stat.S_ISREG(mode):
+        return "不是普通文件（管道或设备），已跳过"
+    return None
 
 
 def read_page(path: Path) -> str:
@@ -125,8 +191,11 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, len(text) // 200)
 
 
-def load_corpus(path: Path) -> IngestReport:
-    """Load every page and archive under ``path`` (a file or a folder)."""
+def load_corpus(path: Path, on_file: Callable[[Path], None] | None = None) -> IngestReport:
+    """Load every page and archive under ``path`` (a file or a folder).
+
+    ``on_file`` is called with each file just before it is opened (progress, tests).
+    """
     report = IngestReport()
     if not path.exists():
         report.problems.append(IngestProblem(str(path), "路径不存在"))
@@ -137,29 +206,103 @@ def load_corpus(path: Path) -> IngestReport:
         )
         return report
     root = path.parent if path.is_file() else path
-    for file in iter_corpus_files(path):
+    files, problems = scan_corpus(path)
+    report.problems.extend(problems)
+    for file in files:
         source = file.relative_to(root).as_posix()
-        if file.name.lower().endswith(ARCHIVE_SUFFIXES):
-            _load_archive(file, source, report)
-        else:
-            _load_page(file, source, report)
+        if on_file is not None:
+            on_file(file)
+        try:
+            if file.name.lower().endswith(ARCHIVE_SUFFIXES):
+                _load_archive(file, source, report)
+            else:
+                _load_page(file, source, report)
+        except OSError as exc:  # vanished, no permission, I/O error: skip it, keep the rest
+            report.problems.append(IngestProblem(source, f"无法读取文件：{exc.strerror or exc}，已跳过"))
     return report
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _read_bounded(file: Path, limit: int) -> tuple[bytes | None, str, int]:
+    """(content, sha256, size) of a regular file; content is None if larger than ``limit``
+    (then the file is only hashed, block by block, never held in memory)."""
+    digest = hashlib.sha256()
+    with file.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= limit:
+            data = fh.read(limit + 1)
+            if len(data) <= limit:  # it may have grown since fstat
+                digest.update(data)
+                return data, digest.hexdigest(), len(data)
+            digest.update(data)
+            size = len(data)
+        while block := fh.read(_READ_BLOCK):
+            digest.update(block)
+            size += len(block)
+        return None, digest.hexdigest(), size
+
+
 def _load_page(file: Path, source: str, report: IngestReport) -> None:
+    data, sha, size = _read_bounded(file, MAX_PAGE_BYTES)
+    report.hashes[source] = sha
+    if data is None:
+        report.problems.append(IngestProblem(
+            source, f"文件过大（{_megabytes(size)}，版面文件上限 {_megabytes(MAX_PAGE_BYTES)}），"
+                    "不像是一个版面，已跳过；大批文章请用 .jsonl 存档"))
+        return
     try:
-        text = read_page(file)
+        text = decode_page(data)
     except PageDecodeError as exc:
         report.problems.append(IngestProblem(source, f"{exc}，已跳过"))
-        return
-    except OSError as exc:
-        report.problems.append(IngestProblem(source, f"无法读取文件：{exc.strerror or exc}"))
         return
     if not text.strip():
         report.problems.append(IngestProblem(source, "空文件，已跳过"))
         return
     report.files.append(source)
     report.articles.extend(segment_page(text, source))
+
+
+class _HashingReader(io.RawIOBase):
+    """A raw binary reader that hashes every byte it reads from ``fh``."""
+
+    def __init__(self, fh: io.BufferedIOBase) -> None:
+        super().__init__()
+        self._fh = fh
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        data = self._fh.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> str:
+        """Hash the rest of the file and return the digest of all of it."""
+        while block := self._fh.read(_READ_BLOCK):
+            self.digest.update(block)
+        return self.digest.hexdigest()
+
+
+def _bounded_lines(handle: io.BufferedIOBase, limit: int):  # type: ignore[no-untyped-def]
+    """(line number, line or None if longer than ``limit``) — long lines are skipped in pieces."""
+    number = 0
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while (rest := handle.readline(_READ_BLOCK)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+        else:
+            yield number, raw
 
 
 def archive_stem(name: str) -> str:
@@ -175,10 +318,16 @@ def _load_archive(file: Path, source: str, report: IngestReport) -> None:
     stem = archive_stem(file.name)
     articles: list[Article] = []
     problems: list[IngestProblem] = []
-    try:
-        opener = gzip.open if file.name.lower().endswith(".gz") else open
-        with opener(file, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+    with file.open("rb") as fh:
+        raw_reader = _HashingReader(fh)
+        buffered = io.BufferedReader(raw_reader, _READ_BLOCK)
+        try:
+            handle = gzip.GzipFile(fileobj=buffered, mode="rb") if file.name.lower().endswith(".gz") else buffered
+            for number, raw in _bounded_lines(handle, MAX_RECORD_BYTES):
+                if raw is None:
+                    problems.append(IngestProblem(
+                        source, f"这一行超过 {_megabytes(MAX_RECORD_BYTES)}，不像是一篇文章，已跳过该行", number))
+                    continue
                 if number == 1:
                     raw = raw.removeprefix(codecs.BOM_UTF8)
                 if not raw.strip():
@@ -186,9 +335,10 @@ def _load_archive(file: Path, source: str, report: IngestReport) -> None:
                 article = _parse_record(raw, number, stem, source, problems)
                 if article is not None:
                     articles.append(article)
-    except (OSError, EOFError, zlib.error) as exc:
-        # A truncated or corrupt archive: keep what was read before the damage.
-        problems.append(IngestProblem(source, f"文件损坏或无法读取：{exc}"))
+        except (OSError, EOFError, zlib.error) as exc:
+            # A truncated or corrupt archive: keep what was read before the damage.
+            problems.append(IngestProblem(source, f"文件损坏或无法读取：{exc}"))
+        report.hashes[source] = raw_reader.drain()
     if not articles and not problems:
         problems.append(IngestProblem(source, "空文件，已跳过"))
     report.problems.extend(problems)

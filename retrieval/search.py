@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ class QueryEncoder(Protocol):
 
 
 # Invisible characters are deleted (朱\u200b志杰 is 朱志杰); control characters become spaces.
-_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -72,6 +73,7 @@ class HybridSearcher:
         self.weights = weights or SearchWeights()
         self.simplifier = make_simplifier()
         self._query_vectors: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
 
     def normalize(self, query: str, max_chars: int = 500) -> str:
         return normalize_query(query, max_chars, self.simplifier)
@@ -79,17 +81,20 @@ class HybridSearcher:
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding, (dim,) float32; the last few are remembered, since answering
         asks for the same question's vector more than once."""
-        cached = self._query_vectors.get(query)
+        with self._cache_lock:
+            cached = self._query_vectors.get(query)
         if cached is None:
             cached = self.encoder.encode_queries([query]).astype(np.float32)[0]
-            if len(self._query_vectors) >= 64:
-                self._query_vectors.pop(next(iter(self._query_vectors)))
-            self._query_vectors[query] = cached
+            with self._cache_lock:
+                if len(self._query_vectors) >= 64:
+                    self._query_vectors.pop(next(iter(self._query_vectors)))
+                self._query_vectors[query] = cached
         return cached
 
     def forget_queries(self) -> None:
         """Drop remembered query vectors (benchmarks measure the embedding too)."""
-        self._query_vectors.clear()
+        with self._cache_lock:
+            self._query_vectors.clear()
 
     def dense_scores(self, qv: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-n chunk ids and their cosine similarities for query vector ``qv`` (dim,)."""

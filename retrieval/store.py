@@ -9,6 +9,17 @@ Layout under ``root``::
 A reader resolves ``current`` once and reads only inside that folder, so a swap
 in the middle of a load never mixes two versions. A build killed at any point
 leaves at most an unreferenced ``versions/tmp-*`` folder, removed by the next build.
+
+Crash safety, step by step (``scripts/crash_test.py`` kills builds at each of them):
+data files and the manifest are fsynced, then their folders, before the folder is renamed
+from ``tmp-*`` to ``v-*``; the parent is fsynced, then ``current`` is replaced by a new
+symlink with one atomic ``rename`` and the root is fsynced. Old versions are first renamed
+to ``tmp-*`` and only then deleted, so a kill in the middle of a deletion never leaves a
+half-deleted ``v-*`` folder behind. The build lock is an ``flock``: the kernel releases it
+when the holder dies, so no stale lock file ever needs removing by hand.
+
+Set ``NEWSQA_BUILD_TRACE`` to a file name to have each step appended to it as it starts
+(used by the crash test to kill a build at a chosen step).
 """
 
 from __future__ import annotations
@@ -20,13 +31,26 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _KEEP_VERSIONS = 2
+TRACE_ENV = "NEWSQA_BUILD_TRACE"
+
+
+def trace(step: str) -> None:
+    """Append ``step`` to the file named by ``$NEWSQA_BUILD_TRACE`` (a no-op when unset)."""
+    target = os.environ.get(TRACE_ENV)
+    if not target:
+        return
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, f"{time.time():.6f} {os.getpid()} {step}\n".encode())
+    finally:
+        os.close(fd)
 
 
 class IndexStoreError(Exception):
@@ -73,9 +97,38 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
+        """Parse and type-check a manifest; ValueError/TypeError on anything malformed."""
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"应为 JSON 对象，实际是 {type(data).__name__}")
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
+        manifest = cls(**known)
+        manifest._check_types()
+        return manifest
+
+    def _check_types(self) -> None:
+        def is_int(value: object) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        def str_map(value: object) -> bool:
+            return isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+        checks = {
+            "model": isinstance(self.model, str),
+            "dim": is_int(self.dim) and self.dim > 0,
+            "files": str_map(self.files),
+            "articles": is_int(self.articles) and self.articles >= 0,
+            "chunks": is_int(self.chunks) and self.chunks >= 0,
+            "built_at": isinstance(self.built_at, int | float) and not isinstance(self.built_at, bool),
+            "vector_index": isinstance(self.vector_index, str),
+            "format_version": is_int(self.format_version),
+            "checksums": str_map(self.checksums),
+            "build_seconds": isinstance(self.build_seconds, int | float),
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError("字段类型错误：" + "、".join(bad))
 
 
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -91,7 +144,14 @@ def current_version(root: Path) -> Path:
     link = root / "current"
     if not link.is_symlink() and not link.exists():
         raise IndexMissingError(f"在 {root} 没有找到索引。请先运行 `newsqa index`。")
-    target = link.resolve()
+    if not link.is_symlink():
+        raise IndexCorruptError(f"索引目录 {root} 的 current 不是指向某个版本的符号链接。{REBUILD_HINT}")
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # dangling, or a symlink loop
+        raise IndexCorruptError(
+            f"索引目录 {root} 的 current 指向不存在的版本（{os.readlink(link)}）。{REBUILD_HINT}"
+        ) from exc
     if not target.is_dir():
         raise IndexCorruptError(f"索引目录 {root} 的 current 指向不存在的版本。{REBUILD_HINT}")
     return target
@@ -102,24 +162,41 @@ def read_manifest(version_dir: Path) -> Manifest:
         return Manifest.from_json((version_dir / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise IndexCorruptError(f"索引 {version_dir} 缺少 manifest.json。{REBUILD_HINT}") from exc
-    except (ValueError, TypeError) as exc:
+    except OSError as exc:
+        raise IndexCorruptError(
+            f"索引 {version_dir} 的 manifest.json 无法读取（{exc.strerror or exc}）。{REBUILD_HINT}") from exc
+    except (ValueError, TypeError, RecursionError) as exc:
         raise IndexCorruptError(f"索引 {version_dir} 的 manifest.json 已损坏（{exc}）。{REBUILD_HINT}") from exc
 
 
-def verify_checksums(version_dir: Path, manifest: Manifest) -> None:
-    """Raise IndexCorruptError if any data file is missing, truncated or altered."""
+def verify_checksums(version_dir: Path, manifest: Manifest, required: Iterable[str] = ()) -> None:
+    """Raise IndexCorruptError if any data file is missing, truncated, altered or not listed in
+    the manifest, or if one of the ``required`` files is not listed at all."""
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorruptError(
             f"索引格式版本为 {manifest.format_version}，当前程序需要 {FORMAT_VERSION}。{REBUILD_HINT}"
         )
     if not manifest.checksums:
         raise IndexCorruptError(f"索引 {version_dir} 的 manifest 没有校验信息。{REBUILD_HINT}")
+    for name in required:
+        if name not in manifest.checksums:
+            raise IndexCorruptError(f"索引的 manifest 没有登记文件 {name}。{REBUILD_HINT}")
     for name, expected in manifest.checksums.items():
         path = version_dir / name
         if not path.is_file():
             raise IndexCorruptError(f"索引文件 {name} 缺失。{REBUILD_HINT}")
-        if file_sha256(path) != expected:
+        try:
+            actual = file_sha256(path)
+        except OSError as exc:
+            raise IndexCorruptError(f"索引文件 {name} 无法读取（{exc.strerror or exc}）。{REBUILD_HINT}") from exc
+        if actual != expected:
             raise IndexCorruptError(f"索引文件 {name} 已损坏（校验和不符）。{REBUILD_HINT}")
+    unlisted = sorted(
+        p.relative_to(version_dir).as_posix() for p in version_dir.rglob("*")
+        if p.is_file() and p.name != MANIFEST and p.relative_to(version_dir).as_posix() not in manifest.checksums
+    )
+    if unlisted:
+        raise IndexCorruptError(f"索引文件 {unlisted[0]} 不在 manifest 中（manifest 与数据不符）。{REBUILD_HINT}")
 
 
 @contextlib.contextmanager
@@ -154,44 +231,67 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_tree(folder: Path) -> None:
+    """fsync every file under ``folder``, then every folder bottom-up (names are durable too)."""
+    folders = [folder]
+    for p in sorted(folder.rglob("*")):
+        if p.is_dir():
+            folders.append(p)
+        elif p.is_file():
+            with p.open("rb") as fh:
+                os.fsync(fh.fileno())
+    for d in reversed(folders):
+        _fsync_dir(d)
+
+
 def commit_version(root: Path, tmp_dir: Path, manifest: Manifest) -> Path:
     """Checksum the data files, write the manifest last, rename and swap ``current``.
 
-    Each step is atomic on POSIX; a crash between them leaves either the old or
-    the new version current, never a half-written one.
+    Each step is atomic on POSIX and everything is fsynced before the step that depends on
+    it; a crash (or SIGKILL, or power loss) between them leaves either the old or the new
+    version current, never a half-written one.
     """
+    trace("commit:checksums")
     checksums = {
         p.relative_to(tmp_dir).as_posix(): file_sha256(p)
         for p in sorted(tmp_dir.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
     final_manifest = Manifest(**{**asdict(manifest), "checksums": checksums})
+    trace("commit:manifest")
     manifest_tmp = tmp_dir / (MANIFEST + ".tmp")
     with manifest_tmp.open("w", encoding="utf-8") as fh:
         fh.write(final_manifest.to_json())
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(manifest_tmp, tmp_dir / MANIFEST)
-    for p in tmp_dir.rglob("*"):
-        if p.is_file():
-            with p.open("rb") as fh:
-                os.fsync(fh.fileno())
+    trace("commit:fsync")
+    _fsync_tree(tmp_dir)
+    trace("commit:rename")
     final_dir = tmp_dir.with_name("v-" + tmp_dir.name.removeprefix("tmp-"))
     os.rename(tmp_dir, final_dir)
+    _fsync_dir(final_dir.parent)
+    trace("commit:swap")
     link_tmp = root / f".current.tmp-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()
     link_tmp.symlink_to(Path("versions") / final_dir.name)
     os.replace(link_tmp, root / "current")
     _fsync_dir(root)
+    trace("commit:done")
     return final_dir
 
 
 def collect_garbage(root: Path) -> None:
-    """Remove leftovers of killed builds and all but the newest finished versions."""
+    """Remove leftovers of killed builds and all but the newest finished versions.
+
+    Call it with the build lock held. A version to delete is first renamed to ``tmp-*``
+    (atomic), so if this is killed half-way the remains are just another leftover.
+    """
     versions = root / "versions"
     if not versions.is_dir():
         return
+    trace("gc")
     try:
         current = current_version(root)
     except IndexStoreError:
@@ -199,12 +299,20 @@ def collect_garbage(root: Path) -> None:
     for tmp in versions.glob("tmp-*"):
         shutil.rmtree(tmp, ignore_errors=True)
     finished = sorted((p for p in versions.glob("v-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    keep = set(finished[-_KEEP_VERSIONS:])
+    # Compare real paths: ``current`` is resolved, ``root`` may be relative or go through a symlink.
+    keep = {p.resolve() for p in finished[-_KEEP_VERSIONS:]}
     if current is not None:
-        keep.add(current)
+        keep.add(current.resolve())
     for old in finished:
-        if old not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+        if old.resolve() not in keep:
+            doomed = old.with_name("tmp-gc-" + old.name)
+            try:
+                os.rename(old, doomed)
+            except OSError:
+                continue
+            shutil.rmtree(doomed, ignore_errors=True)
     for stale in root.glob(".current.tmp-*"):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
+    with contextlib.suppress(OSError):
+        _fsync_dir(versions)
