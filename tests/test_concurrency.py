@@ -25,6 +25,7 @@ import pytest
 from bot.handlers import STATE_KEY
 from bot.settings import Settings
 from bot.telegram_app import build_application, post_init
+from retrieval import build
 from retrieval.build import EMBED_BATCH_ENV
 from retrieval.service import NewsQA
 
@@ -48,14 +49,23 @@ VILLAGES = ["青岭", "白溪", "龙潭", "桃坞", "松岙", "梅垄", "竹坑"
 
 
 class SlowPassages:
-    """The session encoder, with passage embedding slowed down (queries untouched), so that the
-    build reliably spans the burst of questions even on a fast machine."""
+    """The encoder as the index build sees it, held back so that the build spans the burst of
+    questions on any machine (answers use the real encoder): every passage batch waits ``delay``
+    seconds, and the first one also waits until ``gate()`` is true (or ``WAIT`` runs out). The
+    gate is "half the users have their reply", which can only happen if questions are served
+    while the build is in progress."""
 
-    def __init__(self, inner: Any, delay: float) -> None:
-        self.inner, self.delay = inner, delay
+    def __init__(self, inner: Any, delay: float, gate: Callable[[], bool] = lambda: True) -> None:
+        self.inner, self.delay, self.gate = inner, delay, gate
         self.name, self.dim = inner.name, inner.dim
+        self.gate_opened: bool | None = None
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if self.gate_opened is None:
+            deadline = time.monotonic() + WAIT
+            while not self.gate() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.gate_opened = self.gate()
         time.sleep(self.delay)
         return self.inner.encode_passages(texts)
 
@@ -131,12 +141,19 @@ async def test_fifty_users_are_answered_while_reindex_runs(
     (corpus / "festival.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                                            encoding="utf-8")
     monkeypatch.setenv(EMBED_BATCH_ENV, "5")  # 25 new chunks → 5 embedding steps of ≥ 0.6 s
-    encoder = SlowPassages(seed_service.encoder, delay=0.6)
-    service = NewsQA(copy_index(), lambda: encoder, model_name=seed_service.model_name)  # type: ignore[arg-type,return-value]
+    users = range(2000, 2000 + USERS)
+
+    def half_answered() -> bool:
+        return sum(1 for u in users if api.sent("sendMessage", chat_id=u)) >= USERS // 2
+
+    encoder = SlowPassages(seed_service.encoder, delay=0.6, gate=half_answered)
+    embed_missing = build._embed_missing
+    monkeypatch.setattr(build, "_embed_missing", lambda texts, cache, _encoder, checkpoint, progress:
+                        embed_missing(texts, cache, encoder, checkpoint, progress))
+    service = NewsQA(copy_index(), lambda: seed_service.encoder, model_name=seed_service.model_name)  # type: ignore[arg-type,return-value]
     service.load()
     assert not service.ask(NEW_QUESTION).found
     recorder = Recorder(service)
-    users = range(2000, 2000 + USERS)
     questions = {u: NEW_QUESTION if u % 2 == 0 else list(SEED_QUESTIONS)[u % 3] for u in users}
 
     async with running_bot(api, service, corpus) as app:
@@ -164,6 +181,7 @@ async def test_fifty_users_are_answered_while_reindex_runs(
         else:
             assert SEED_QUESTIONS[questions[user]] in reply, (questions[user], reply[:200])
     # the build really overlapped the questions
+    assert encoder.gate_opened, "questions were not answered while the build was running"
     summary_at = api.calls.index(summary)
     answered_during = [u for u in users if api.calls.index(api.sent("sendMessage", chat_id=u)[0]) < summary_at]
     assert len(answered_during) >= USERS // 2, f"only {len(answered_during)} answered before the build ended"
