@@ -15,7 +15,9 @@ def make_service(settings: Settings) -> NewsQA:
         return Embedder(
             settings.embedding_model,
             cache_dir=settings.resolved_model_cache_dir,
-            batch_size=settings.embedding_batch_size,
+            batch_size=settings.embedding_batch_size or None,
+            backend=None if settings.embedding_backend == "auto" else settings.embedding_backend,
+            threads=settings.embedding_threads or None,
         )
 
     return NewsQA(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     index_dir: Path | None = None
     model_cache_dir: Path | None = None
     embedding_model: str = DEFAULT_MODEL
-    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
+    embedding_batch_size: int = Field(default=0, ge=0, le=1024)
+    embedding_threads: int = Field(default=0, ge=0, le=256)
 
     search_top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=500, ge=10, le=10_000)

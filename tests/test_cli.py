@@ -254,5 +254,5 @@ def test_installed_entry_point_batch_json(shared_index: Path, model_cache_dir: P
     assert rows[0]["found"] is True and "古山镇" in rows[0]["answer"]
     assert rows[1]["found"] is False and rows[1]["kind"] == "invalid"
     assert rows[2]["found"] is False and rows[2]["answer"] == "没有找到相关报道。"
-    loads = re.findall(r"Load\w* (?:pretrained )?SentenceTransformer", proc.stderr)
+    loads = re.findall(r"embedding model \S+ loaded", proc.stderr)
     assert len(loads) == 1, f"model loaded {len(loads)} times"
