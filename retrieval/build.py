@@ -27,7 +27,7 @@ from typing import Protocol
 import numpy as np
 
 from retrieval.chunk import chunk_articles
-from retrieval.index import ArticleIndex, ProgressFn, load_index, make_keyword_index, make_vector_index
+from retrieval.index import ArticleIndex, ProgressFn, keyword_index_from_ids, load_index, make_vector_index
 from retrieval.ingest import IngestProblem, load_corpus, scan_corpus
 from retrieval.lexicon import WordTokenizer, mine_lexicon
 from retrieval.store import (
@@ -40,6 +40,7 @@ from retrieval.store import (
     new_version_dir,
     trace,
 )
+from retrieval.token_cache import TOKENS_FILE, load_token_cache, save_token_ids, token_ids, tokenize_chunks
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class BuildReport:
     chunks_before: int = 0
     embedded: int = 0
     reused: int = 0
+    tokenized: int = 0  # chunks tokenised afresh for keyword search (the rest reused)
     seconds: float = 0.0
     noop: bool = False
     version: str = ""
@@ -163,12 +165,11 @@ def _previous_index(root: Path, model: str) -> ArticleIndex | None:
 
 
 def _embed_missing(
-    texts: list[str], cache: dict[str, np.ndarray], encoder: PassageEncoder,
+    texts: list[str], digests: list[str], cache: dict[str, np.ndarray], encoder: PassageEncoder,
     checkpoint: _Checkpoint, progress: ProgressFn | None,
 ) -> int:
     missing: dict[str, str] = {}
-    for text in texts:
-        digest = text_digest(text)
+    for text, digest in zip(texts, digests, strict=True):
         if digest not in cache:
             missing.setdefault(digest, text)
     todo = list(missing.items())
@@ -234,25 +235,28 @@ def update_index(
         trace("embed")
         checkpoint = _Checkpoint(root, encoder.name)
         cache = checkpoint.load()
+        old_digests = [text_digest(c.index_text) for c in old.chunks] if old is not None else []
         if old is not None:
-            cache.update(zip((text_digest(c.index_text) for c in old.chunks), old.stored_vectors(), strict=True))
+            cache.update(zip(old_digests, old.stored_vectors(), strict=True))
         texts = [c.index_text for c in chunks]
-        report.embedded = _embed_missing(texts, cache, encoder, checkpoint, progress)
+        digests = [text_digest(t) for t in texts]
+        report.embedded = _embed_missing(texts, digests, cache, encoder, checkpoint, progress)
         report.reused = len(chunks) - report.embedded
         vectors = (
-            np.stack([cache[text_digest(t)] for t in texts]).astype(np.float32)
+            np.stack([cache[d] for d in digests]).astype(np.float32)
             if texts else np.zeros((0, encoder.dim), dtype=np.float32)
         )
         del cache
 
         trace("keywords")
         lexicon = mine_lexicon(f"{a.headline}\n{a.byline}\n{a.text}" for a in articles)
-        tokenizer = WordTokenizer(lexicon)
-        token_lists = []
-        for i, text in enumerate(texts):
-            token_lists.append(tokenizer.tokens(text))
-            if progress and (i + 1) % 2000 == 0:
-                progress("keywords", i + 1, len(texts))
+        previous_tokens = (load_token_cache(old.path, old_digests, old.lexicon)
+                           if old is not None and old.path is not None else None)
+        token_lists, report.tokenized = tokenize_chunks(texts, digests, WordTokenizer(lexicon),
+                                                        previous_tokens, progress)
+        del previous_tokens
+        id_lists, vocab = token_ids(token_lists)
+        del token_lists
         trace("vectors")
         vector_index, kind = make_vector_index(vectors)
         manifest = Manifest(
@@ -260,10 +264,11 @@ def update_index(
             chunks=len(chunks), vector_index=kind, build_seconds=time.perf_counter() - started,
         )
         trace("bm25")
-        index = ArticleIndex(manifest, articles, chunks, vector_index, make_keyword_index(token_lists), lexicon)
+        index = ArticleIndex(manifest, articles, chunks, vector_index, keyword_index_from_ids(id_lists, vocab), lexicon)
         trace("save")
         tmp = new_version_dir(root)
         index.save(tmp)
+        save_token_ids(tmp / TOKENS_FILE, id_lists, vocab)
         final = commit_version(root, tmp, manifest)
         trace("checkpoint-clear")
         checkpoint.clear()

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import ahocorasick
 import jieba
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -75,16 +76,28 @@ def mine_people(texts: Iterable[str]) -> list[str]:
     frequent in the corpus as its 2-character prefix."""
     corpus = "\n".join(texts)
     candidates: Counter[str] = Counter(m.group(1) for m in _PERSON_AFTER_TITLE.finditer(corpus))
+    kept = [c for c in candidates if c[0] in SURNAMES and c[:2] not in PERSON_TITLES]
+    counts = count_occurrences(corpus, [w for c in kept if len(c) == 3 for w in (c, c[:2])])
     people: set[str] = set()
-    for cand in candidates:
-        if cand[0] not in SURNAMES or cand[:2] in PERSON_TITLES:
-            continue
+    for cand in kept:
         two, three = cand[:2], cand[:3]
-        if len(cand) == 3 and cand[2] not in _NAME_BREAK and corpus.count(three) >= 0.6 * corpus.count(two):
+        if len(cand) == 3 and cand[2] not in _NAME_BREAK and counts[three] >= 0.6 * counts[two]:
             people.add(three)
         elif two[1] not in _NAME_BREAK:
             people.add(two)
     return sorted(people)
+
+
+def count_occurrences(text: str, words: Iterable[str]) -> Counter[str]:
+    """How often each of ``words`` occurs in ``text`` (overlaps included), in one
+    Aho-Corasick pass: thousands of ``str.count`` scans took 12 s on a 10k-article corpus."""
+    automaton = ahocorasick.Automaton()
+    for word in set(words):
+        automaton.add_word(word, word)
+    if len(automaton) == 0:
+        return Counter()
+    automaton.make_automaton()
+    return Counter(word for _, word in automaton.iter(text))
 
 
 def load_word_tags() -> dict[str, str]:
@@ -153,8 +166,13 @@ class WordTokenizer:
         if self._jieba is None:
             tok = jieba.Tokenizer()
             tok.initialize()
+            total = tok.total
             for word in self.lexicon.words:
                 tok.add_word(word, freq=50_000)
+            # add_word raises the frequency total, which would re-weigh every route in every text;
+            # kept fixed, a text's tokens depend only on the lexicon words it contains, so an
+            # index update can reuse the tokens of untouched chunks (retrieval.token_cache).
+            tok.total = total
             self._jieba = tok
         return self._jieba
 

@@ -148,8 +148,8 @@ async def test_fifty_users_are_answered_while_reindex_runs(
 
     encoder = SlowPassages(seed_service.encoder, delay=0.6, gate=half_answered)
     embed_missing = build._embed_missing
-    monkeypatch.setattr(build, "_embed_missing", lambda texts, cache, _encoder, checkpoint, progress:
-                        embed_missing(texts, cache, encoder, checkpoint, progress))
+    monkeypatch.setattr(build, "_embed_missing", lambda texts, digests, cache, _encoder, checkpoint, progress:
+                        embed_missing(texts, digests, cache, encoder, checkpoint, progress))
     service = NewsQA(copy_index(), lambda: seed_service.encoder, model_name=seed_service.model_name)  # type: ignore[arg-type,return-value]
     service.load()
     assert not service.ask(NEW_QUESTION).found
