@@ -47,7 +47,7 @@ def main() -> None:
 
     embedder = Embedder(args.model, cache_dir=Path("data/models"))
     args.cache.mkdir(parents=True, exist_ok=True)
-    vec_path = args.cache / f"rgb_{embedder.name.replace('/', '_').replace(':', '_')}.npy"
+    vec_path = args.cache / f"rgb_{embedder.key.replace('/', '_').replace(':', '_')}.npy"
     if vec_path.exists():
         vectors = np.load(vec_path)
     else:
