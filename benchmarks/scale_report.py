@@ -41,6 +41,10 @@ def _hit(r: dict, value: float) -> str:
     return "–" if r.get("stand_in") else f"{value:.3f}"
 
 
+def _table(title: str, *columns: str) -> list[str]:
+    return [f"\n#### {title}\n", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def render(results: dict) -> str:
     out: list[str] = []
     m = results.get("machine", {})
@@ -50,10 +54,8 @@ def render(results: dict) -> str:
                    f"torch {v['torch']}, onnxruntime {v['onnxruntime']}, faiss {v['faiss-cpu']}, "
                    f"langchain-community {v['langchain-community']}. Load average (1 min) before → after "
                    "each size is in the last column: the machine is shared, so compare within a row.\n")
-    out += ["#### Build (ours)\n",
-            "| items | chunks | build | chunks/s | of which embedding | build without model | index on disk | "
-            "build peak RSS | load |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    out += _table("Build (ours)", "items", "chunks", "build", "chunks/s", "of which embedding",
+                  "build without model", "index on disk", "build peak RSS", "load")
     for n, r in _sizes(results):
         b, idx = r.get("build"), r.get("index_mib", {})
         if not b:
@@ -66,20 +68,18 @@ def render(results: dict) -> str:
         out.append(f"| {n} | {chunks:,} | {b['seconds']:.0f} s{state}{sessions} | {chunks / b['seconds']:.1f} | "
                    f"{b['embed_seconds']:.0f} s ({b['backend']}) | {f'{re_s:.0f} s' if re_s else '–'} | {disk} | "
                    f"{b['peak_rss_mib']:.0f} MiB | {r.get('load_before', 0):.1f} → {r.get('load_after', 0):.1f} |")
-    out += ["\n#### Serving (ours; 200 title questions + 300 RGB questions, after warm-up; ms p50 / p95)\n",
-            "| items | bot ready | search | ask | serving peak RSS | title hit@5 | answered |",
-            "|---|---|---|---|---|---|---|"]
+    out += _table("Serving (ours; 200 title questions + 300 RGB questions, after warm-up; ms p50 / p95)",
+                  "items", "bot ready", "search", "ask", "serving peak RSS", "title hit@5", "answered")
     for n, r in _sizes(results):
         s = r.get("serve")
         if s:
             out.append(f"| {n} | {s['ready_s']:.1f} s (load {s['load_s']:.1f}, warm-up {s['warm_up_s']:.1f}) | "
                        f"{_ms(s['search'])} | {_ms(s['ask'])} | {s['peak_rss_mib']:.0f} MiB | {_hit(r, s['hit5'])} | "
                        f"{s['found']}/{s['search']['n']} |")
-    out += ["\n#### Peer: Langchain-Chatchat's ensemble retrieval on the same chunks and vectors (ratio = peer ÷ ours)\n",
-            "| items | index build from vectors: peer / ours | search p50 / p95 ms: peer (ours) | p95 ratio | "
-            "as Chatchat runs it (BM25 rebuilt per query) p50 | peak RSS: peer / ours | title hit@5 peer (ours) | "
-            "from-scratch build: peer / ours |",
-            "|---|---|---|---|---|---|---|---|"]
+    out += _table("Peer: Langchain-Chatchat's ensemble retrieval on the same chunks and vectors "
+                  "(ratio = peer ÷ ours)", "items", "index build from vectors: peer / ours",
+                  "search p50 / p95 ms: peer (ours)", "p95 ratio", "as Chatchat runs it (BM25 rebuilt per query) p50",
+                  "peak RSS: peer / ours", "title hit@5 peer (ours)", "from-scratch build: peer / ours")
     for n, r in _sizes(results):
         p, s, b = r.get("peer", {}), r.get("serve", {}), r.get("build", {})
         c = p.get("cached")
@@ -97,15 +97,15 @@ def render(results: dict) -> str:
             f"{c['peak_rss_mib']:.0f} / {s['peak_rss_mib']:.0f} MiB ({_ratio(c['peak_rss_mib'], s['peak_rss_mib'])}) | "
             f"{_hit(r, c['hit5'])} ({_hit(r, s['hit5'])}) | "
             f"{scratch} |")
-    out += ["\n#### Adding one page while questions are answered (asks in a second thread; ms p50 / p95)\n",
-            "| items | update + swap | asks before | asks during | asks after | longest wait for an answer | embedded |",
-            "|---|---|---|---|---|---|---|"]
+    out += _table("Adding one page while questions are answered (asks in a second thread; ms p50 / p95)",
+                  "items", "update + swap", "asks before", "asks during", "asks after", "longest wait for an answer",
+                  "chunks embedded / re-tokenised")
     for n, r in _sizes(results):
         u = r.get("update")
         if u:
             out.append(f"| {n} | {u['seconds']:.1f} s | {_ms(u['before'])} | {_ms(u['during'])} "
                        f"({u['during']['n']} asks) | {_ms(u['after'])} | {u['longest_gap_ms']:,.0f} ms | "
-                       f"{u['embedded']} chunks ({u['page']}) |")
+                       f"{u['embedded']} / {u.get('tokenized', '–')} ({u['page']}) |")
     return "\n".join(out) + "\n"
 
 
