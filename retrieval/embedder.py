@@ -149,8 +149,8 @@ def default_backend(name: str, device: str = "cpu") -> Backend:
     """``onnx-int8`` for :data:`DEFAULT_MODEL` on CPU when onnxruntime is installed, else ``torch``.
 
     The default model's int8 vectors agree with torch's at cosine ≥ 0.999 (so indexes stay
-    interchangeable and the model name does not change; RGB and dev-set results are unchanged)
-    and embed about 2× faster on 2 cores, with a third of the memory; other models keep torch
+    interchangeable and the model name does not change; RGB hit@5 and dev-set results are
+    unchanged) and embed about 3× faster than plain torch encode on 2 cores, with a third of the memory; other models keep torch
     unless asked, since their quantisation error has not been measured (docs/benchmarks.md)."""
     if name == DEFAULT_MODEL and device == "cpu" and importlib.util.find_spec("onnxruntime"):
         return "onnx-int8"
@@ -169,8 +169,8 @@ class Embedder:
     instead, so only texts past that limit embed differently). None keeps the
     model's own limit.
     ``backend``: ``"torch"`` (SentenceTransformer), ``"onnx"`` (the same graph exported to ONNX
-    Runtime and fused: identical vectors, ~1.7× faster on CPU) or ``"onnx-int8"`` (block-wise
-    int8: cosine ≥ 0.999 to torch, ~2× faster); None picks :func:`default_backend`, falling
+    Runtime and fused: identical vectors, ~3× faster on CPU) or ``"onnx-int8"`` (block-wise
+    int8: cosine ≥ 0.999 to torch, ~3× faster, a third of the memory); None picks :func:`default_backend`, falling
     back to torch (with a warning) if the ONNX export fails. ONNX backends need a local model
     folder; the exported graph is cached in ``<folder>/onnx/`` (see :mod:`retrieval.onnx_embed`).
     ``threads`` caps ONNX Runtime's intra-op threads (None: one per core). ``batch_size`` None

@@ -88,16 +88,24 @@ def mine_people(texts: Iterable[str]) -> list[str]:
     return sorted(people)
 
 
+def word_automaton(words: Iterable[str]) -> ahocorasick.Automaton | None:
+    """An Aho-Corasick automaton over the non-empty ``words`` (each its own value), ready to
+    search a text for all of them in one pass; None when there are none."""
+    automaton = ahocorasick.Automaton()
+    for word in set(words):
+        if word:
+            automaton.add_word(word, word)
+    if len(automaton) == 0:
+        return None
+    automaton.make_automaton()
+    return automaton
+
+
 def count_occurrences(text: str, words: Iterable[str]) -> Counter[str]:
     """How often each of ``words`` occurs in ``text`` (overlaps included), in one
     Aho-Corasick pass: thousands of ``str.count`` scans took 12 s on a 10k-article corpus."""
-    automaton = ahocorasick.Automaton()
-    for word in set(words):
-        automaton.add_word(word, word)
-    if len(automaton) == 0:
-        return Counter()
-    automaton.make_automaton()
-    return Counter(word for _, word in automaton.iter(text))
+    automaton = word_automaton(words)
+    return Counter(word for _, word in automaton.iter(text)) if automaton is not None else Counter()
 
 
 def load_word_tags() -> dict[str, str]:

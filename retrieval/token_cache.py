@@ -19,16 +19,18 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import ahocorasick
 import numpy as np
 
-from retrieval.lexicon import Lexicon, WordTokenizer
+from retrieval.lexicon import Lexicon, WordTokenizer, word_automaton
+
+if TYPE_CHECKING:  # retrieval.index imports this module
+    from retrieval.index import ProgressFn
 
 log = logging.getLogger(__name__)
 
 TOKENS_FILE = "tokens.npz"
-ProgressFn = Callable[[str, int, int], None]
 
 
 def token_ids(token_lists: Sequence[list[str]]) -> tuple[list[list[int]], dict[str, int]]:
@@ -94,13 +96,9 @@ def load_token_cache(folder: Path, digests: Sequence[str], lexicon: Lexicon) -> 
 
 def contains_any(words: Iterable[str]) -> Callable[[str], bool]:
     """A test for whether a text contains any of ``words`` (one Aho-Corasick pass per text)."""
-    automaton = ahocorasick.Automaton()
-    for word in set(words):
-        if word:
-            automaton.add_word(word, word)
-    if len(automaton) == 0:
+    automaton = word_automaton(words)
+    if automaton is None:
         return lambda text: False
-    automaton.make_automaton()
     return lambda text: next(automaton.iter(text), None) is not None
 
 

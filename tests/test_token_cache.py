@@ -9,7 +9,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,26 +123,18 @@ def test_contains_any() -> None:
     assert not contains_any([])("任何文字")
 
 
-def test_reused_tokens_are_kept_only_where_exact() -> None:
+def test_reused_tokens_are_kept_only_where_exact(tmp_path: Path) -> None:
     old = WordTokenizer(Lexicon(people=("朱志杰",)))
     new = WordTokenizer(Lexicon(people=("朱志杰", "黄天明")))
     texts = ["副市长朱志杰调研", "黄天明来到古山镇", "无关的一句话"]
     digests = [text_digest(t) for t in texts]
-    ids, vocab = token_ids([old.tokens(t) for t in texts])
-    folder_tokens = dict(zip(digests, [old.tokens(t) for t in texts], strict=True))
-    cache_rows = {d: i for i, d in enumerate(digests)}
-    words = [""] * len(vocab)
-    for w, i in vocab.items():
-        words[i] = w
-    flat = np.array([i for row in ids for i in row], dtype=np.uint32)
-    offsets = np.cumsum([0] + [len(r) for r in ids])
-    from retrieval.token_cache import TokenCache
-
-    cache = TokenCache(old.lexicon, cache_rows, words, flat, offsets)
+    old_tokens = [old.tokens(t) for t in texts]
+    assert save_token_ids(tmp_path / TOKENS_FILE, *token_ids(old_tokens))
+    cache = load_token_cache(tmp_path, digests, old.lexicon)
     got, fresh = tokenize_chunks(texts, digests, new, cache)
     assert got == [new.tokens(t) for t in texts]
     assert fresh == 1  # only the text with the new name
-    assert got[0] == folder_tokens[digests[0]]
+    assert got[0] == old_tokens[0]
 
 
 @pytest.fixture(scope="module")
