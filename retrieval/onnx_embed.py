@@ -16,11 +16,14 @@ half-written. Exporting needs torch, ``onnx`` and ``onnx-ir``; embedding needs o
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +35,8 @@ ONNX_BACKENDS: tuple[OnnxBackend, ...] = ("onnx", "onnx-int8")
 EXPORT_VERSION = 3
 ONNX_DIR = "onnx"
 INT8_BLOCK = 128  # weights (and activations) per int8 scale
+
+log = logging.getLogger(__name__)
 
 
 class UnsupportedModelError(ValueError):
@@ -84,10 +89,14 @@ def export(model_dir: Path, backend: OnnxBackend) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
         try:
             started = time.perf_counter()
+            log.info("exporting the embedding model to ONNX (%s), once; this takes about a minute", backend)
             if backend == "onnx-int8":
-                _quantize(export(model_dir, "onnx"), tmp / target.name)
+                fp32 = export(model_dir, "onnx")
+                with _quiet_exporters():
+                    _quantize(fp32, tmp / target.name)
             else:
-                _fused_fp32(Path(model_dir), tmp).rename(tmp / target.name)
+                with _quiet_exporters():
+                    _fused_fp32(Path(model_dir), tmp).rename(tmp / target.name)
             marker = {"backend": backend, "export_version": EXPORT_VERSION,
                       "seconds": round(time.perf_counter() - started, 1)}
             (tmp / target.name).with_suffix(".json").write_text(json.dumps(marker) + "\n", encoding="utf-8")
@@ -99,6 +108,26 @@ def export(model_dir: Path, backend: OnnxBackend) -> Path:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+@contextlib.contextmanager
+def _quiet_exporters() -> Iterator[None]:
+    """Keep the exporters' chatter out of the user's terminal and logs: torch's tracer warnings
+    and onnxruntime's per-node INFO lines (hundreds), and undo the ``logging.basicConfig`` its
+    quantisation modules run at import, which would otherwise switch on INFO/DEBUG output of
+    every library for the rest of the process."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    disabled = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # WARNING and below: the quantizer's advice goes through root
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(disabled)
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def _fused_fp32(model_dir: Path, work: Path) -> Path:
