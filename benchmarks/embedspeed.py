@@ -22,9 +22,9 @@ import numpy as np
 from benchmarks.scale_report import write_section
 from benchmarks.workload import write_slice
 from retrieval.chunk import chunk_articles
-from retrieval.embedder import Embedder
-from retrieval.ingest import load_corpus
-from retrieval.onnx_embed import OnnxSentenceEncoder, onnx_file
+from retrieval.embed.encoder import Embedder
+from retrieval.embed.onnx import OnnxSentenceEncoder, onnx_file
+from retrieval.ingest.files import load_corpus
 
 MODEL_CACHE = Path("data/models")
 Encode = Callable[[list[str]], np.ndarray]
@@ -63,7 +63,7 @@ def _dynamic_int8(exclude_ffn_out: bool) -> Encode:
 def variants() -> dict[str, Encode]:
     """name → encode(passages). Loaded up front, so loading is never timed."""
     torch_emb = Embedder(cache_dir=MODEL_CACHE, backend="torch")
-    st = torch_emb.model
+    st = torch_emb.model.model  # the SentenceTransformer behind the torch backend
 
     def plain(texts: list[str]) -> np.ndarray:
         return st.encode(["passage: " + t for t in texts], batch_size=32, normalize_embeddings=True,

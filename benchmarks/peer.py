@@ -33,8 +33,8 @@ from langchain_core.embeddings import Embeddings
 
 from benchmarks.child import emit
 from benchmarks.workload import latency_summary
-from retrieval.embedder import Backend, Embedder
-from retrieval.index import load_index
+from retrieval.embed.encoder import Embedder
+from retrieval.index.article_index import load_index
 
 try:  # LangChain < 1.0
     from langchain.retrievers import EnsembleRetriever  # type: ignore[import-not-found]
@@ -91,7 +91,7 @@ def main() -> None:
     docs = [Document(page_content=c.index_text, metadata={"article_id": c.article_id}) for c in index.chunks]
     vectors = None if a.mode == "scratch" else index.stored_vectors()
     del index
-    backend: Backend | None = "torch" if a.mode == "scratch" else None
+    backend: str | None = "torch" if a.mode == "scratch" else None
     embeddings = EmbedderEmbeddings(Embedder(cache_dir=a.model_cache, backend=backend))
     jieba.initialize()
     embeddings.embed_query("永康")  # model warm, as ours is before timing

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.embedder import DEFAULT_MODEL, Embedder
-from retrieval.index import make_keyword_index
-from retrieval.lexicon import WordTokenizer, char_bigrams, mine_lexicon
+from retrieval.embed.default_model import DEFAULT_MODEL
+from retrieval.embed.encoder import Embedder
+from retrieval.index.keywords import make_keyword_index
+from retrieval.lexicon.mining import mine_lexicon
+from retrieval.lexicon.tokenizer import WordTokenizer
 from retrieval.search import RRF_K, top_k
+from retrieval.text import char_bigrams
 
 
 def rrf(rankings: list[tuple[np.ndarray, float]], k: int = RRF_K) -> dict[int, float]:

@@ -48,12 +48,12 @@ class _StandIn:
     (dense rankings are meaningless; queries are still embedded by the real model)."""
 
     def __init__(self, dim: int = 384) -> None:
-        from retrieval.embedder import DEFAULT_MODEL
+        from retrieval.embed.default_model import DEFAULT_MODEL
 
         self.name, self.dim, self.backend = DEFAULT_MODEL, dim, "stand-in"
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        from retrieval.build import text_digest
+        from retrieval.index.build import text_digest
 
         seeds = [int(text_digest(t)[:15], 16) for t in texts]
         vecs = np.stack([np.random.default_rng(s).standard_normal(self.dim) for s in seeds]).astype(np.float32)
@@ -63,8 +63,8 @@ class _StandIn:
 def build(corpus: Path, root: Path, sessions: Path, stand_in: bool = False) -> None:
     """``update_index`` with the default embedder (or ``_StandIn``); appends this session's
     progress to ``sessions`` after every embedding step, so a killed build still counts its time."""
-    from retrieval.build import update_index
-    from retrieval.embedder import Embedder
+    from retrieval.embed.encoder import Embedder
+    from retrieval.index.build import update_index
 
     started = time.perf_counter()
     stamp = time.strftime("%F %T")
@@ -103,7 +103,7 @@ class _Precomputed:
     """A PassageEncoder that returns the stored vector of each text (no model)."""
 
     def __init__(self, name: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        from retrieval.build import text_digest
+        from retrieval.index.build import text_digest
 
         self.name, self.dim = name, int(vectors.shape[1])
         self._digest = text_digest
@@ -116,8 +116,8 @@ class _Precomputed:
 def reindex(corpus: Path, root: Path, tmp: Path) -> None:
     """Our index build without the model: every vector comes from the built index, so the
     time is ingest + chunk + names + jieba + BM25 + FAISS + save (the peer's from_embeddings)."""
-    from retrieval.build import update_index
-    from retrieval.index import load_index
+    from retrieval.index.article_index import load_index
+    from retrieval.index.build import update_index
 
     index = load_index(root)
     encoder = _Precomputed(index.manifest.model, [c.index_text for c in index.chunks], index.stored_vectors())
@@ -133,8 +133,8 @@ def reindex(corpus: Path, root: Path, tmp: Path) -> None:
 def reformat(corpus: Path, root: Path) -> None:
     """Rebuild the index under ``root`` in place, in the current format, from its own vectors
     (no model): for indexes built by an older version of the code (e.g. without tokens.npz)."""
-    from retrieval.build import update_index
-    from retrieval.index import load_index
+    from retrieval.index.article_index import load_index
+    from retrieval.index.build import update_index
 
     index = load_index(root)
     encoder = _Precomputed(index.manifest.model, [c.index_text for c in index.chunks], index.stored_vectors())

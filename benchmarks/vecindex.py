@@ -23,8 +23,9 @@ import numpy as np
 
 from benchmarks.scale_report import write_section
 from benchmarks.workload import latency_summary
-from retrieval.embedder import Embedder
-from retrieval.index import FLAT_LIMIT, load_index
+from retrieval.embed.encoder import Embedder
+from retrieval.index.article_index import load_index
+from retrieval.index.vectors import FLAT_LIMIT
 from retrieval.search import CANDIDATES
 
 

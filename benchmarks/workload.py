@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.lexicon import STOPWORDS, WordTokenizer
+from retrieval.lexicon.tokenizer import STOPWORDS, WordTokenizer
 
 _QUOTES = re.compile(r"[《》“”\"'「」【】\[\]（）()：:，,、！!？?—…·\s]+")
 

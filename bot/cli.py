@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import IO, Any
 
 import click
 
@@ -24,7 +25,7 @@ from bot.cli_format import (
     print_hits,
 )
 from bot.settings import Settings
-from retrieval.store import IndexStoreError
+from retrieval.index.store import IndexStoreError
 
 log = logging.getLogger("newsqa")
 
@@ -45,9 +46,11 @@ class Context:
         return self._service
 
 
-def _fail(message: str) -> None:
-    click.echo(f"错误：{message}", err=True)
-    sys.exit(1)
+class CliError(click.ClickException):
+    """An error the user can act on: printed as "错误：…" on stderr, exit status 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"错误：{self.format_message()}", file=file, err=file is None)
 
 
 @click.group()
@@ -65,7 +68,7 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, ver
     try:
         settings = Settings(**overrides)
     except ValueError as exc:
-        _fail(f"配置有误：{exc}")
+        raise CliError(f"配置有误：{exc}") from None
     logging.basicConfig(
         level=logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -89,12 +92,12 @@ def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: boo
 
     corpus = corpus_dir or obj.settings.corpus_dir
     if not corpus.exists():
-        _fail(f"语料目录 {corpus} 不存在。")
+        raise CliError(f"语料目录 {corpus} 不存在。")
     with TerminalProgress(enabled=not as_json and sys.stderr.isatty()) as progress:
         try:
             report = obj.service.reindex(corpus, rebuild=rebuild, progress=progress)
         except IndexStoreError as exc:
-            _fail(str(exc))
+            raise CliError(str(exc)) from None
     for problem in report.problems:
         where = f"第 {problem.line} 行：" if problem.line else ""
         click.echo(f"警告：{problem.path}：{where}{problem.message}", err=True)
@@ -112,11 +115,11 @@ def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: boo
 @click.pass_obj
 def articles_cmd(obj: Context, path: Path | None, as_json: bool) -> None:
     """打印从版面中提取出的文章。"""
-    from retrieval.ingest import load_corpus
+    from retrieval.ingest.files import load_corpus
 
     path = path or obj.settings.corpus_dir
     if not path.exists():
-        _fail(f"{path} 不存在。")
+        raise CliError(f"{path} 不存在。")
     report = load_corpus(path)
     for problem in report.problems:
         where = f"第 {problem.line} 行：" if problem.line else ""
@@ -134,17 +137,18 @@ def _ensure_index(obj: Context) -> None:
     try:
         obj.service.load()
     except IndexStoreError as exc:
-        _fail(str(exc))
+        raise CliError(str(exc)) from None
 
 
 @cli.command("search")
 @click.argument("question")
-@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="返回段落数")
+@click.option("--k", "k", type=click.IntRange(1, 100), help="返回段落数（默认 SEARCH_TOP_K，即 5）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.pass_obj
-def search_cmd(obj: Context, question: str, k: int, as_json: bool) -> None:
+def search_cmd(obj: Context, question: str, k: int | None, as_json: bool) -> None:
     """按相关度列出段落。"""
     _ensure_index(obj)
+    k = k or obj.settings.search_top_k
     question = question.encode("utf-8", "replace").decode("utf-8")  # undecodable argv bytes → "?"
     started = time.perf_counter()
     hits = obj.service.search(question, k)
@@ -206,7 +210,7 @@ def eval_cmd(obj: Context, file: Path, k: int, as_json: bool, details: bool) -> 
     try:
         questions = load_questions(file)
     except ValueError as exc:
-        _fail(str(exc))
+        raise CliError(str(exc)) from None
     result = evaluate(obj.service, questions, k=k)
     if as_json:
         click.echo(json.dumps(result.to_json(details), ensure_ascii=False, indent=1))
@@ -246,7 +250,7 @@ def bot_cmd(obj: Context) -> None:
     try:
         run_bot(obj.settings, obj.service)
     except (IndexStoreError, ValueError) as exc:
-        _fail(str(exc))
+        raise CliError(str(exc)) from None
 
 
 def main() -> None:

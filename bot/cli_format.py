@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from retrieval.build import BuildReport
+from bot.build_report import summary_lines
+from retrieval.index.build import BuildReport
 from retrieval.models import Answer, Article, Citation, Hit
 
 _KIND = {"news": "新闻", "photo": "图片新闻", "other": "其他"}
@@ -88,15 +89,6 @@ def print_article(article: Article) -> None:
 
 
 def build_summary(report: BuildReport) -> str:
-    if report.noop:
-        return f"索引已是最新，无需更新（{report.articles} 篇文章，{report.chunks} 个段落）。"
-    lines = [
-        f"索引已更新，用时 {report.seconds:.1f} 秒。",
-        f"  文件：新增 {len(report.added)}，修改 {len(report.changed)}，删除 {len(report.removed)}，"
-        f"未变 {len(report.unchanged)}",
-        f"  文章：{report.articles_before} → {report.articles}；段落：{report.chunks_before} → {report.chunks}",
-        f"  新向量化 {report.embedded} 个段落，复用 {report.reused} 个",
-    ]
-    if report.problems:
-        lines.append(f"  有 {len(report.problems)} 个文件有问题，见上方警告")
-    return "\n".join(lines)
+    """The build summary for the terminal; problems were printed above as warnings."""
+    lines = summary_lines(report, list_problems=False)
+    return "\n".join(lines[:1] + ["  " + line for line in lines[1:]])

@@ -12,22 +12,21 @@ import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import (
     Bot,
     InlineQueryResultArticle,
     InputTextMessageContent,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot import render
 from bot.ratelimit import SlidingWindowLimiter
@@ -38,36 +37,43 @@ from retrieval.service import NewsQA
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "newsqa"
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for ~5 s per chat action
 INLINE_PASSAGES = 9
 # Inline answers depend only on the query text and the archive, never on who asks, so Telegram
 # may serve a cached answer to every user (is_personal=False) for 5 minutes; after a reindex a
 # stale answer lives at most that long. Help and "slow down" results are not worth caching.
 INLINE_CACHE_SECONDS = 300
+INLINE_RATE_FACTOR = 3  # inline queries arrive as the user types: allow more of them
 HELP_CACHE_SECONDS = 60
 try:
     SHANGHAI: tzinfo = ZoneInfo("Asia/Shanghai")
 except ZoneInfoNotFoundError:  # no tz database (slim containers): same offset, no DST since 1991
     SHANGHAI = timezone(timedelta(hours=8), "CST")
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
 
 
-@dataclass
 class BotState:
-    """Everything handlers share, kept in ``application.bot_data[STATE_KEY]``."""
+    """Everything handlers share, as ``context.bot_data`` (``CONTEXT_TYPES``): PTB creates it
+    empty and :func:`bot.telegram_app.build_application` fills it in with :meth:`attach`."""
 
     settings: Settings
     service: NewsQA
     limiter: SlidingWindowLimiter
     inline_limiter: SlidingWindowLimiter
     reindex: ReindexJob
-    warned: dict[int, float] = field(default_factory=dict)  # user id → end of the wait we told them
+
+    def __init__(self) -> None:
+        self.warned: dict[int, float] = {}  # user id → end of the wait we told them
+
+    def attach(self, settings: Settings, service: NewsQA) -> None:
+        self.settings, self.service = settings, service
+        self.limiter = SlidingWindowLimiter(settings.rate_limit_per_minute, 60.0)
+        self.inline_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute * INLINE_RATE_FACTOR, 60.0)
+        self.reindex = ReindexJob(service, settings.corpus_dir)
 
 
-def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
-    return context.bot_data[STATE_KEY]
+BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]
+CONTEXT_TYPES = ContextTypes(bot_data=BotState)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -98,17 +104,16 @@ async def reply(message: Message, parts: list[str], *, quote: bool) -> None:
     """Send the parts of a reply in order; the first quotes the question if ``quote``."""
     for n, part in enumerate(parts):
         if quote and n == 0:  # still answer if the question was deleted meanwhile
-            await message.reply_html(part, do_quote=True, allow_sending_without_reply=True,
-                                     link_preview_options=NO_PREVIEW)
+            await message.reply_text(part, do_quote=True)
         else:
-            await message.reply_html(part, do_quote=False, link_preview_options=NO_PREVIEW)
+            await message.reply_text(part, do_quote=False)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer_question(update: Update, context: BotContext, question: str) -> None:
     """Rate-limit, answer in a worker thread while "typing…", reply with answer and sources."""
     message, user = update.effective_message, update.effective_user
     assert message is not None
-    state = state_of(context)
+    state = context.bot_data
     quote = message.chat.type != ChatType.PRIVATE
     key = user.id if user else message.chat_id
     wait = state.limiter.hit(key)
@@ -150,14 +155,13 @@ def addressed_question(message: Message, bot: Bot) -> str | None:
 
 
 # ----------------------------------------------------------------------------- commands
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """/start and /help: what the bot does, with example questions."""
     assert update.effective_message
-    await update.effective_message.reply_html(render.help_text(context.bot.username),
-                                              link_preview_options=NO_PREVIEW)
+    await update.effective_message.reply_text(render.help_text(context.bot.username))
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask(update: Update, context: BotContext) -> None:
     """/ask 问题 — in any chat; as a reply to a message, /ask alone asks that message's text."""
     message = update.effective_message
     assert message and message.text
@@ -167,30 +171,30 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not question and replied and replied.text and not (replied.from_user and replied.from_user.is_bot):
         question = replied.text.strip()
     if not question:
-        await message.reply_html(render.ask_usage(context.bot.username),
+        await message.reply_text(render.ask_usage(context.bot.username),
                                  do_quote=message.chat.type != ChatType.PRIVATE)
         return
     await answer_question(update, context, question)
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BotContext) -> None:
     """/stats — size of the index, model, and when it was built (Beijing time)."""
     assert update.effective_message
-    index = await asyncio.to_thread(lambda: state_of(context).service.index)
+    index = await asyncio.to_thread(lambda: context.bot_data.service.index)
     m = index.manifest
     built = datetime.fromtimestamp(m.built_at, SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    running = "\n⏳ 正在更新索引…" if state_of(context).reindex.running else ""
-    await update.effective_message.reply_html(
+    running = "\n⏳ 正在更新索引…" if context.bot_data.reindex.running else ""
+    await update.effective_message.reply_text(
         "<b>索引状态</b>\n"
         f"文章：{len(index.articles)} 篇\n段落：{len(index.chunks)} 个\n"
         f"模型：<code>{render.esc(m.model)}</code>\n最近建立：{built}（北京时间）{running}")
 
 
-async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reindex(update: Update, context: BotContext) -> None:
     """/reindex [rebuild] — admins only (numeric user id in ADMIN_IDS); runs in the background."""
     message, user = update.effective_message, update.effective_user
     assert message
-    state = state_of(context)
+    state = context.bot_data
     if user is None or user.id not in state.settings.admin_ids:
         log.warning("refused /reindex from user id %s: not in ADMIN_IDS", user.id if user else None)
         await message.reply_text("抱歉，只有管理员可以更新索引。")
@@ -200,7 +204,7 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rebuild = bool(context.args) and context.args[0].lower() in {"rebuild", "full", "全部", "重建"}
     try:
-        status = await message.reply_html("⏳ 开始更新索引…")
+        status = await message.reply_text("⏳ 开始更新索引…")
     except BaseException:
         state.reindex.release()
         raise
@@ -208,25 +212,25 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         state.reindex.run(status, rebuild=rebuild, user_id=user.id), update=update, name="reindex")
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     assert update.effective_message
     await update.effective_message.reply_text("没有这个命令。直接发问题即可，或发送 /help 查看用法。")
 
 
 # ----------------------------------------------------------------------------- messages
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_text(update: Update, context: BotContext) -> None:
     """Private chat: any text is a question."""
     assert update.effective_message and update.effective_message.text is not None
     await answer_question(update, context, update.effective_message.text)
 
 
-async def private_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_other(update: Update, context: BotContext) -> None:
     """Private chat, not text (photo, sticker…): ask for a text question."""
     assert update.effective_message
     await update.effective_message.reply_text("请用文字提问，例如：" + render.EXAMPLES[0])
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: BotContext) -> None:
     """Group: answer @mentions of the bot and replies to its messages; ignore other chatter."""
     message = update.effective_message
     assert message
@@ -234,7 +238,7 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if question is None:
         return
     if not question:
-        await message.reply_html(render.ask_usage(context.bot.username), do_quote=True)
+        await message.reply_text(render.ask_usage(context.bot.username), do_quote=True)
         return
     await answer_question(update, context, question)
 
@@ -247,15 +251,15 @@ def _ask_and_search(service: NewsQA, query: str) -> tuple[Answer, list[Hit]]:
 
 
 def _article(result_id: str, title: str, message: str, description: str = "") -> InlineQueryResultArticle:
-    content = InputTextMessageContent(message, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW)
+    content = InputTextMessageContent(message)  # HTML, no link preview: the application's Defaults
     return InlineQueryResultArticle(result_id, title, content, description=description or None)
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """@bot 问题: the direct answer first, then up to nine passages with their sources."""
     query = update.inline_query
     assert query is not None
-    state = state_of(context)
+    state = context.bot_data
     text = query.query.strip()
     if not text:
         help_result = _article("help", "输入问题，查询永康日报", render.help_text(context.bot.username),
@@ -281,7 +285,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
              query.from_user.id, answer.kind, answer.found, len(hits), answer.took_ms)
 
 
-async def chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def chosen_inline_result(update: Update, context: BotContext) -> None:
     """Inline feedback (enable with /setinlinefeedback): which result people pick."""
     chosen = update.chosen_inline_result
     assert chosen is not None
@@ -289,7 +293,7 @@ async def chosen_inline_result(update: Update, context: ContextTypes.DEFAULT_TYP
 
 
 # ----------------------------------------------------------------------------- errors
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the exception (the token is redacted by the logging filter) and apologise if we can."""
     error = context.error
     if isinstance(error, Forbidden | NetworkError) and not isinstance(error, BadRequest):

@@ -13,24 +13,15 @@ import time
 from pathlib import Path
 
 from telegram import Message
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.build_report import summary_lines
 from bot.render import esc
-from retrieval.build import BuildReport
+from retrieval.index.build import BuildReport
+from retrieval.index.store import IndexBusyError, IndexStoreError
 from retrieval.service import NewsQA
-from retrieval.store import IndexBusyError, IndexStoreError
 
 log = logging.getLogger(__name__)
-
-_NAMES_SHOWN = 5
-# File names can be 255 bytes; a summary must still fit one Telegram message.
-_NAME_CHARS = 40
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "…"
-
 
 def current_step(stage: str, done: int, total: int) -> str:
     """What the build is doing now, from the last progress report (which names a finished step)."""
@@ -50,33 +41,10 @@ def progress_text(stage: str, done: int, total: int, elapsed: float) -> str:
     return f"⏳ 正在更新索引…（已用时 {int(elapsed)} 秒）\n当前步骤：{esc(current_step(stage, done, total))}"
 
 
-def _names(label: str, names: list[str]) -> str:
-    shown = "、".join(esc(_short(n)) for n in names[:_NAMES_SHOWN])
-    more = f" 等 {len(names)} 个" if len(names) > _NAMES_SHOWN else ""
-    return f"{label}：{shown}{more}"
-
-
 def summary_text(report: BuildReport) -> str:
-    """The final message of a reindex: what changed and how long it took."""
-    if report.noop:
-        lines = [f"✅ 索引已是最新，无需更新（{report.articles} 篇文章，{report.chunks} 个段落）。"]
-    else:
-        lines = [
-            f"✅ 索引已更新，用时 {report.seconds:.1f} 秒。",
-            f"文件：新增 {len(report.added)}，修改 {len(report.changed)}，删除 {len(report.removed)}"
-            f"（未变 {len(report.unchanged)}）",
-            f"文章：{report.articles_before} → {report.articles}",
-            f"段落：{report.chunks_before} → {report.chunks}",
-            f"向量：新计算 {report.embedded} 个，复用 {report.reused} 个",
-        ]
-        for label, names in (("新增", report.added), ("修改", report.changed), ("删除", report.removed)):
-            if names:
-                lines.append(_names(label, names))
-    if report.problems:
-        lines.append(f"⚠️ 有 {len(report.problems)} 处问题（已跳过）：")
-        for p in report.problems[:_NAMES_SHOWN]:
-            where = f"第 {p.line} 行：" if p.line else ""
-            lines.append(f"• {esc(_short(Path(p.path).name))}：{where}{esc(p.message[:200])}")
+    """The final message of a reindex (Telegram HTML): what changed and how long it took."""
+    lines = [esc(line) for line in summary_lines(report)]
+    lines[0] = "✅ " + lines[0]
     return "\n".join(lines)
 
 
@@ -114,7 +82,7 @@ class _ThrottledEditor:
             await asyncio.sleep(wait)
         self._last = time.monotonic()
         try:
-            await self.message.edit_text(text, parse_mode=ParseMode.HTML)
+            await self.message.edit_text(text)  # HTML: the application's Defaults
             self.shown = text
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():

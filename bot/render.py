@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from retrieval.models import Answer, Citation, Hit
+from retrieval.text import sentence_spans
 
 MAX_MESSAGE = 4096  # UTF-16 code units (Telegram counts after entity parsing; we count raw HTML)
 GAP = ""  # a blank line between sections; dropped at the edges of a message
@@ -23,7 +24,6 @@ _TITLE_CHARS, _SNIPPET_CHARS = 120, 160
 # C0/C1 controls (but tab and newline), lone surrogates and non-characters: never sent.
 _UNSENDABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _PARAGRAPH = re.compile(r"[^\n]*\n|[^\n]+")
-_SENTENCE = re.compile(r"[^。！？!?；;]*[。！？!?；;]+[”’」）)]*|[^。！？!?；;]+")
 
 
 def utf16_len(text: str) -> int:
@@ -53,7 +53,8 @@ def _units(text: str, fits: Callable[[str], bool]) -> Iterable[str]:
         if fits(paragraph):
             yield paragraph
             continue
-        for sentence in _SENTENCE.findall(paragraph):
+        for start, end in sentence_spans(paragraph):
+            sentence = paragraph[start:end]
             if fits(sentence):
                 yield sentence
             else:

@@ -10,7 +10,7 @@ def make_service(settings: Settings) -> NewsQA:
     """A NewsQA service for ``settings``; the embedding model loads on first use."""
 
     def encoder_factory():
-        from retrieval.embedder import Embedder
+        from retrieval.embed.encoder import Embedder
 
         return Embedder(
             settings.embedding_model,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.embedder import DEFAULT_MODEL
+from retrieval.embed.default_model import DEFAULT_MODEL
 
 
 class Settings(BaseSettings):
@@ -41,9 +41,13 @@ class Settings(BaseSettings):
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _parse_admin_ids(cls, value: object) -> object:
-        """Accept "1,2 3" from the environment as well as a list."""
+        """Accept "1001,1002", "1001 1002" and the JSON list "[1001, 1002]" from the environment,
+        as well as a list."""
         if isinstance(value, str):
-            parts = [p for p in value.replace(",", " ").split() if p]
+            text = value.strip()
+            if text.startswith("[") and text.endswith("]"):  # pydantic-settings' own list syntax
+                text = text[1:-1]
+            parts = [p.strip().strip("\"'") for p in text.replace(",", " ").split() if p.strip()]
             try:
                 return frozenset(int(p) for p in parts)
             except ValueError as exc:

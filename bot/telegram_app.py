@@ -14,7 +14,8 @@ import secrets
 import time
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -22,16 +23,14 @@ from telegram.ext import (
     ApplicationBuilder,
     ChosenInlineResultHandler,
     CommandHandler,
+    Defaults,
     InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
 from bot import handlers
-from bot.handlers import STATE_KEY, BotState
-from bot.ratelimit import SlidingWindowLimiter
 from bot.redact import install_log_redaction
-from bot.reindex_job import ReindexJob
 from bot.settings import Settings
 from retrieval.service import NewsQA
 
@@ -45,11 +44,14 @@ COMMANDS = [
     BotCommand("start", "开始使用"),
 ]
 ADMIN_COMMANDS = [*COMMANDS, BotCommand("reindex", "更新索引（管理员）")]
-INLINE_RATE_FACTOR = 3  # inline queries arrive as the user types: allow more of them
+# Every reply is Telegram HTML without link previews; a reply still goes out if the question
+# it quotes was deleted meanwhile.
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    allow_sending_without_reply=True)
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+AnyApplication = Application[Any, handlers.BotContext, Any, Any, handlers.BotState, Any]
 
 
 def bot_token(settings: Settings) -> str:
@@ -86,6 +88,8 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
     builder = (
         ApplicationBuilder()
         .token(token)
+        .context_types(handlers.CONTEXT_TYPES)
+        .defaults(DEFAULTS)
         .rate_limiter(AIORateLimiter(max_retries=2))
         .concurrent_updates(True)  # questions run in threads; don't queue chats behind each other
         .post_init(post_init)
@@ -94,13 +98,7 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
         base, files = api_urls(settings.bot_api_base_url)
         builder = builder.base_url(base).base_file_url(files)
     app = builder.build()
-    app.bot_data[STATE_KEY] = BotState(
-        settings=settings,
-        service=service,
-        limiter=SlidingWindowLimiter(settings.rate_limit_per_minute, 60.0),
-        inline_limiter=SlidingWindowLimiter(settings.rate_limit_per_minute * INLINE_RATE_FACTOR, 60.0),
-        reindex=ReindexJob(service, settings.corpus_dir),
-    )
+    app.bot_data.attach(settings, service)
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     new_message = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["start", "help"], handlers.start))
@@ -119,7 +117,7 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
 
 async def post_init(app: AnyApplication) -> None:
     """Register the command menu (with /reindex for admins) and warm the QA service up."""
-    state: BotState = app.bot_data[STATE_KEY]
+    state = app.bot_data
     await app.bot.set_my_commands(COMMANDS)
     for admin_id in sorted(state.settings.admin_ids):
         try:  # fails until the admin has opened a chat with the bot; the command still works

@@ -11,21 +11,14 @@ import re
 from collections.abc import Iterable, Iterator
 
 from retrieval.models import Article, Chunk
+from retrieval.text import split_sentences
 
 MIN_CHARS = 150
 MAX_CHARS = 400
 # A trailing sentence shorter than this is repeated at the start of the next chunk.
 OVERLAP_MAX_CHARS = 80
 
-# Sentence end: 。！？；… optionally followed by closing quotes/brackets.
-_SENTENCE_END = re.compile(r"[^。！？!?；;…\n]*(?:[。！？!?；;…]+[”’」』）)]*|\n|$)")
 _CLAUSE_END = re.compile(r"[^，,、：:]*(?:[，,、：:]|$)")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split text into sentences, keeping their punctuation; newlines end sentences too."""
-    sentences = [m.group(0).strip() for m in _SENTENCE_END.finditer(text)]
-    return [s for s in sentences if s]
 
 
 def _split_long(sentence: str, limit: int) -> list[str]:

@@ -6,10 +6,22 @@ files, models, Telegram or settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ArticleKind = Literal["news", "photo", "other"]
+# A long job reports progress as (stage, done, total): "embed", 256, 16500.
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class IngestProblem:
+    """Something wrong with one file (or one line of it), shown to the operator."""
+
+    path: str
+    message: str
+    line: int | None = None
 
 
 @dataclass(frozen=True)

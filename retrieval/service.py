@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.answer import Answerer
-from retrieval.build import BuildReport, PassageEncoder, update_index
-from retrieval.index import ArticleIndex, ProgressFn, load_index
-from retrieval.models import Answer, Hit
+from retrieval.index.article_index import ArticleIndex, load_index
+from retrieval.index.build import BuildReport, PassageEncoder, update_index
+from retrieval.index.store import IndexMissingError
+from retrieval.models import Answer, Hit, ProgressFn
+from retrieval.qa.answer import Answerer
 from retrieval.search import HybridSearcher, QueryEncoder
-from retrieval.store import IndexMissingError
 
 
 class Encoder(PassageEncoder, QueryEncoder):

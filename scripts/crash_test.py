@@ -46,10 +46,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from retrieval.build import EMBED_BATCH_ENV, corpus_hashes, update_index  # noqa: E402
-from retrieval.index import load_index  # noqa: E402
+from retrieval.index.article_index import load_index  # noqa: E402
+from retrieval.index.build import EMBED_BATCH_ENV, corpus_hashes, update_index  # noqa: E402
+from retrieval.index.store import TRACE_ENV, IndexStoreError, current_version  # noqa: E402
 from retrieval.service import Encoder, NewsQA  # noqa: E402
-from retrieval.store import TRACE_ENV, IndexStoreError, current_version  # noqa: E402
 
 QUESTIONS = ("舟山镇是永康的什么", "朱志杰去过哪些镇", "古山镇1-7月规上工业总产值增长了多少")
 NEW_QUESTION = "铜匠博物馆有几层展厅"
@@ -58,7 +58,7 @@ NEW_RECORD = {"id": "crash-extra-1", "title": "永康铜匠博物馆开馆", "da
                       "馆内陈列着两千余件老铜器，开馆首日接待市民一千余人次。"}
 EXTRA_FILE = "crash_extra.jsonl"
 APPENDED = "\n\n本报讯 记者从市农业农村局获悉，今年我市新建高标准农田一万二千亩，超额完成全年任务。\n"
-# Steps announced through NEWSQA_BUILD_TRACE (retrieval.build / retrieval.store), and how long
+# Steps announced through NEWSQA_BUILD_TRACE (retrieval.index.build / retrieval.index.store), and how long
 # after the announcement the kill may land (seconds): long for steps that take a while.
 STEPS = {
     "start": 0.005, "locked": 0.002, "gc": 0.003, "hash": 0.005, "load-old": 0.1, "ingest": 0.1,

@@ -1,4 +1,4 @@
-"""Answers through NewsQA.ask on the real seed index (retrieval.answer / aggregate / evidence)."""
+"""Answers through NewsQA.ask on the real seed index (retrieval.qa.answer / aggregate / evidence)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import NOT_FOUND
 from retrieval.models import Answer
+from retrieval.qa.answer import NOT_FOUND
 from retrieval.service import NewsQA
 
 CORPUS_FILES = {p.name for p in (Path(__file__).resolve().parent.parent / "corpus").glob("*.txt")}

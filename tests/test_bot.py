@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from bot.handlers import STATE_KEY
 from bot.redact import REDACTED, SecretRedactingFilter
 from bot.settings import Settings
 from bot.telegram_app import (
@@ -25,8 +24,8 @@ from bot.telegram_app import (
     run_bot,
     webhook_secret_and_path,
 )
+from retrieval.index.store import IndexStoreError
 from retrieval.service import NewsQA
-from retrieval.store import IndexStoreError
 
 try:
     from tests.botapi import BOT_USERNAME, TEST_TOKEN, FakeBotApi, running_application
@@ -287,7 +286,7 @@ async def test_reindex_by_admin_rebuilds_in_background(api: FakeBotApi, tmp_path
                for n, (stem, crop) in enumerate(zip(TOWN_STEMS, ["杨梅", "葡萄", "桃子", "蓝莓"] * 10, strict=False))]
     write_jsonl(corpus / "festival.jsonl", [FESTIVAL, *fillers])
     async with running_bot(api, service, corpus_dir=corpus) as app:
-        app.bot_data[STATE_KEY].reindex.interval = 0.3  # more frequent progress edits than in production
+        app.bot_data.reindex.interval = 0.3  # more frequent progress edits than in production
         api.push_message("/reindex", user_id=ADMIN)
         await api.wait_for_call("sendMessage", chat_id=ADMIN, timeout=WAIT)
         api.push_message("/reindex", user_id=ADMIN)  # refused: one build at a time

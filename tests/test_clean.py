@@ -1,4 +1,4 @@
-"""Tests for the pure line clean-up in retrieval.clean."""
+"""Tests for the pure line clean-up in retrieval.ingest.clean."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from retrieval.clean import (
+from retrieval.ingest.clean import (
     dedouble_line,
     ends_sentence,
     is_doubled,

@@ -112,7 +112,7 @@ def test_index_update_then_noop_then_json(env, seed_service: NewsQA, tmp_path: P
     assert first.exit_code == 0, first.output
     assert "索引已更新" in first.stdout
     assert "新增 1" in first.stdout and "文章：21 → 22" in first.stdout
-    assert "新向量化 1 个段落" in first.stdout
+    assert "新计算 1 个" in first.stdout
 
     second = run(env, "--index-dir", str(index_dir), "index", "--corpus", str(corpus))
     assert second.exit_code == 0, second.output

@@ -22,11 +22,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.handlers import STATE_KEY
 from bot.settings import Settings
 from bot.telegram_app import build_application, post_init
-from retrieval import build
-from retrieval.build import EMBED_BATCH_ENV
+from retrieval.index import build
+from retrieval.index.build import EMBED_BATCH_ENV
 from retrieval.service import NewsQA
 
 try:
@@ -157,10 +156,10 @@ async def test_fifty_users_are_answered_while_reindex_runs(
     questions = {u: NEW_QUESTION if u % 2 == 0 else list(SEED_QUESTIONS)[u % 3] for u in users}
 
     async with running_bot(api, service, corpus) as app:
-        app.bot_data[STATE_KEY].reindex.interval = 0.5
+        app.bot_data.reindex.interval = 0.5
         api.push_message("/reindex", user_id=ADMIN)
         await api.wait_for_call("sendMessage", chat_id=ADMIN, timeout=WAIT)  # "⏳ 开始更新索引…"
-        assert app.bot_data[STATE_KEY].reindex.running
+        assert app.bot_data.reindex.running
         for user in users:  # all at once
             api.push_message(questions[user], user_id=user, username=f"user{user}")
         await asyncio.gather(*(api.wait_for_call("sendMessage", chat_id=u, timeout=WAIT) for u in users))

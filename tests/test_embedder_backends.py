@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from retrieval.chunk import chunk_articles
-from retrieval.embedder import DEFAULT_MODEL, Embedder, default_backend
-from retrieval.ingest import load_corpus
-from retrieval.onnx_embed import UnsupportedModelError, onnx_file, read_stack
+from retrieval.embed.backends import default_backend
+from retrieval.embed.default_model import DEFAULT_MODEL
+from retrieval.embed.encoder import Embedder
+from retrieval.embed.onnx import UnsupportedModelError, onnx_file, read_stack
+from retrieval.ingest.files import load_corpus
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 QUERIES = ["朱志杰去过哪些镇", "古山镇1-7月规上工业总产值增长了多少？", "“三服务”活动", "小微企业园建设", "永康"]

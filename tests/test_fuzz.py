@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.reindex_job import progress_text, summary_text
-from retrieval.build import BuildReport
-from retrieval.ingest import IngestProblem, PageDecodeError, decode_page, load_corpus
-from retrieval.lexicon import STOPWORDS
-from retrieval.models import Answer, AnswerItem, Citation
-from retrieval.question import content_words, focus_noun, parse_question
+from retrieval.index.build import BuildReport
+from retrieval.ingest.files import PageDecodeError, decode_page, load_corpus
+from retrieval.ingest.segment import segment, segment_page
+from retrieval.lexicon.tokenizer import STOPWORDS
+from retrieval.models import Answer, AnswerItem, Citation, IngestProblem
+from retrieval.qa.question import content_words, focus_noun, parse_question
 from retrieval.search import make_simplifier, normalize_query
-from retrieval.segment import segment, segment_page
 from retrieval.service import NewsQA
 
 try:

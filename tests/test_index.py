@@ -1,4 +1,4 @@
-"""Building and updating the index with the real default model (retrieval.build / retrieval.index).
+"""Building and updating the index with the real default model (retrieval.index.build / retrieval.index.article_index).
 
 The seed index is built once per session (conftest ``seed_service``); every test that changes
 an index works on a copy of it (``copy_index``) and on a copy of the corpus, so only the
@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.build import update_index
-from retrieval.embedder import DEFAULT_MODEL
-from retrieval.index import ArticleIndex, load_index
-from retrieval.service import NewsQA
-from retrieval.store import (
+from retrieval.embed.default_model import DEFAULT_MODEL
+from retrieval.index.article_index import ArticleIndex, load_index
+from retrieval.index.build import update_index
+from retrieval.index.store import (
     FORMAT_VERSION,
     MANIFEST,
     IndexCorruptError,
@@ -30,6 +29,7 @@ from retrieval.store import (
     file_sha256,
     read_manifest,
 )
+from retrieval.service import NewsQA
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 SEED_FILES = sorted(p.name for p in CORPUS_DIR.glob("*.txt"))

@@ -11,16 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.ingest import (
-    IngestProblem,
-    PageDecodeError,
-    archive_stem,
-    iso_date,
-    iter_corpus_files,
-    load_corpus,
-    read_page,
-)
-from retrieval.segment import segment_page
+from retrieval.ingest.archives import archive_stem, iso_date
+from retrieval.ingest.files import PageDecodeError, iter_corpus_files, load_corpus, read_page
+from retrieval.ingest.segment import segment_page
+from retrieval.models import IngestProblem
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PAGE = CORPUS / "000_903294924633f08b.txt"

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from retrieval.lexicon import (
-    WordTokenizer,
-    char_bigrams,
-    find_places,
-    load_word_tags,
-    mine_lexicon,
-    mine_people,
-)
+from retrieval.lexicon.mining import find_places, mine_lexicon, mine_people
+from retrieval.lexicon.tokenizer import WordTokenizer
+from retrieval.lexicon.words import load_word_tags
+from retrieval.text import char_bigrams
 
 TEXT = (
     "本报讯 21日上午，市长朱志杰带队前往古山镇开展“三服务”活动。"

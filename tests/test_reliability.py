@@ -29,17 +29,15 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.handlers import APOLOGY, STATE_KEY
+from bot.handlers import APOLOGY
 from bot.redact import REDACTED
 from bot.settings import Settings
 from bot.telegram_app import build_application, post_init
-from retrieval import build as build_module
-from retrieval import store as store_module
-from retrieval.build import EMBED_BATCH_ENV, update_index
-from retrieval.index import load_index
-from retrieval.ingest import MAX_PAGE_BYTES, MAX_RECORD_BYTES, load_corpus
-from retrieval.service import NewsQA
-from retrieval.store import (
+from retrieval.index import build as build_module
+from retrieval.index import store as store_module
+from retrieval.index.article_index import load_index
+from retrieval.index.build import EMBED_BATCH_ENV, update_index
+from retrieval.index.store import (
     MANIFEST,
     IndexCorruptError,
     collect_garbage,
@@ -47,6 +45,9 @@ from retrieval.store import (
     current_version,
     new_version_dir,
 )
+from retrieval.ingest.archives import MAX_RECORD_BYTES
+from retrieval.ingest.files import MAX_PAGE_BYTES, load_corpus
+from retrieval.service import NewsQA
 
 try:
     from tests.botapi import FakeBotApi, running_application
@@ -723,7 +724,7 @@ async def test_token_never_in_logs_or_replies_over_a_whole_session(
         async with running_bot(api, service) as app:
             logging.getLogger("httpx").setLevel(logging.DEBUG)  # as if someone turned it back on
             logging.getLogger("httpcore").setLevel(logging.DEBUG)
-            app.bot_data[STATE_KEY].reindex.interval = 0.1
+            app.bot_data.reindex.interval = 0.1
             for n, text in enumerate(["/start", "舟山镇是永康的什么", "/stats", "请帮我查爆炸的新闻", "/nosuch"]):
                 api.push_message(text, user_id=71)
                 await api.wait_for_call("sendMessage", chat_id=71, count=n + 1, timeout=WAIT)

@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from bot import render
 from bot.ratelimit import SlidingWindowLimiter
 from bot.reindex_job import progress_text, summary_text
-from retrieval.build import BuildReport
-from retrieval.ingest import IngestProblem
-from retrieval.models import Answer, AnswerItem, Chunk, Citation, Hit
+from retrieval.index.build import BuildReport
+from retrieval.models import Answer, AnswerItem, Chunk, Citation, Hit, IngestProblem
 
 try:
     from tests.telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html

@@ -2,7 +2,7 @@
 
 The expected article lists below were written by reading the pages in corpus/
 by hand (headline placement, bylines, captions), not generated from the code.
-Title rule (see retrieval.headline.compose_headline): the factual headline line
+Title rule (see retrieval.ingest.headline.compose_headline): the factual headline line
 is the title; two-phrase slogans ("紧抓工业不放 打造工业强镇") and further
 deck lines are the subtitle, in page order.
 """
@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.clean import dedouble_line, strip_decoration
+from retrieval.ingest.clean import dedouble_line, strip_decoration
+from retrieval.ingest.segment import find_dateline, segment, segment_page
 from retrieval.models import Article
-from retrieval.segment import find_dateline, segment, segment_page
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 PAGES = {

@@ -1,9 +1,8 @@
-"""Versioned index folders on disk (retrieval.store): atomic swap, garbage collection,
+"""Versioned index folders on disk (retrieval.index.store): atomic swap, garbage collection,
 the build lock, and detection of damaged or unreadable versions. No model needed."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.store import (
+from retrieval.index.store import (
     FORMAT_VERSION,
     MANIFEST,
     IndexBusyError,
@@ -86,7 +85,7 @@ def test_commit_writes_manifest_with_checksums_of_every_data_file(tmp_path: Path
 
 
 def test_manifest_json_round_trip_ignores_unknown_keys() -> None:
-    manifest = dataclasses.replace(_manifest(), checksums={"f": "1" * 64}, build_seconds=1.5)
+    manifest = _manifest().model_copy(update={"checksums": {"f": "1" * 64}, "build_seconds": 1.5})
     assert Manifest.from_json(manifest.to_json()) == manifest
     data = json.loads(manifest.to_json())
     data["added_by_a_newer_version"] = [1, 2, 3]
@@ -168,7 +167,7 @@ def test_build_lock_held_by_another_process_and_freed_when_it_dies(tmp_path: Pat
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from retrieval.store import build_lock\n"
+        "from retrieval.index.store import build_lock\n"
         "with build_lock(Path(sys.argv[1])):\n"
         "    print('locked', flush=True)\n"
         "    time.sleep(60)\n"
@@ -209,11 +208,11 @@ def _damage_missing(folder: Path, manifest: Manifest) -> Manifest:
 
 
 def _damage_format(folder: Path, manifest: Manifest) -> Manifest:
-    return dataclasses.replace(manifest, format_version=FORMAT_VERSION + 1)
+    return manifest.model_copy(update={"format_version": FORMAT_VERSION + 1})
 
 
 def _damage_no_checksums(folder: Path, manifest: Manifest) -> Manifest:
-    return dataclasses.replace(manifest, checksums={})
+    return manifest.model_copy(update={"checksums": {}})
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Keyword tokens kept with the index (retrieval.token_cache): an update re-tokenises only the
+"""Keyword tokens kept with the index (retrieval.index.keywords): an update re-tokenises only the
 chunks it must, and ends with exactly the tokens a rebuild from scratch would produce."""
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.build import text_digest, update_index
-from retrieval.embedder import DEFAULT_MODEL
-from retrieval.index import load_index
-from retrieval.lexicon import SURNAMES, Lexicon, WordTokenizer
-from retrieval.service import NewsQA
-from retrieval.store import current_version
-from retrieval.token_cache import (
+from retrieval.embed.default_model import DEFAULT_MODEL
+from retrieval.index.article_index import load_index
+from retrieval.index.build import text_digest, update_index
+from retrieval.index.keywords import (
     TOKENS_FILE,
     contains_any,
     load_token_cache,
@@ -27,6 +24,10 @@ from retrieval.token_cache import (
     token_ids,
     tokenize_chunks,
 )
+from retrieval.index.store import current_version
+from retrieval.lexicon.mining import SURNAMES, Lexicon
+from retrieval.lexicon.tokenizer import WordTokenizer
+from retrieval.service import NewsQA
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 

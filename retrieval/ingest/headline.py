@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.clean import is_cjk, normalise_spaces, text_width
-from retrieval.layout import Line
+from retrieval.ingest.clean import normalise_spaces, text_width
+from retrieval.ingest.layout import Line
+from retrieval.text import is_cjk
 
 # Scoring constants (tuned on the seed pages, see tests/test_segment.py):
 # an element must cover at least THRESHOLD of its weighted bigrams in a body to

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from retrieval.text import is_cjk
+
 # Ornaments used as bullets, byline markers and banner logos. "○" is NOT here:
 # it is also the Chinese zero (二○一九).
 DECORATION_CHARS = "■□●◆★☆▲△◇▼▽◎"
@@ -120,20 +122,6 @@ def _halve(text: str) -> tuple[str, bool] | None:
         pieces.append(text[i : i + k])
         i += 2 * k
     return "".join(pieces), has_long[0]
-
-
-def is_cjk(ch: str) -> bool:
-    """CJK ideographs (incl. extensions and compatibility forms), kana and hangul."""
-    code = ord(ch)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x20000 <= code <= 0x3FFFF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x3040 <= code <= 0x30FF
-        or 0xAC00 <= code <= 0xD7AF
-        or ch == "〇"
-    )
 
 
 def is_wide_punct(ch: str) -> bool:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.gazetteer import find_countries, find_provinces
-from retrieval.index import ArticleIndex
-from retrieval.lexicon import find_places
+from retrieval.index.article_index import ArticleIndex
+from retrieval.lexicon.mining import find_places
+from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.models import AnswerItem, Article, Citation
-from retrieval.question import AUTHORED_KINDS, EVENT_KINDS, Question
+from retrieval.qa.question import AUTHORED_KINDS, EVENT_KINDS, Question
+from retrieval.text import split_sentences
 
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 _VISIT = re.compile(r"出访|访问|前往|赴|来到|到达|深入|走访|调研|考察|视察|督查|检查|察看|看望|慰问|实地|带队|到")
 # A visit verb followed, within one clause (、-lists allowed), by the place at the end.
 _VISITED = re.compile(r"(?:出访|访问|前往|赴|来到|到达|深入|走访|调研|考察|视察|督查|检查|察看|看望|慰问|到)[^，。；：！？]{0,40}$")
@@ -56,7 +56,7 @@ def entity_articles(index: ArticleIndex, entity: str) -> list[Article]:
 
 
 def _sentences(article: Article) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(article.text) if s.strip()]
+    return split_sentences(article.text, at_semicolons=False)
 
 
 def actor_sentences(article: Article, entity: str) -> list[str]:

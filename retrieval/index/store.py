@@ -25,15 +25,16 @@ Set ``NEWSQA_BUILD_TRACE`` to a file name to have each step appended to it as it
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retrieval.fs import file_sha256, fsync_dir, fsync_tree, locked, write_atomic
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -76,67 +77,38 @@ class IndexBusyError(IndexStoreError):
 REBUILD_HINT = "请运行 `newsqa index --rebuild` 重新建立索引。"
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(BaseModel):
     """What an index folder holds. ``files`` maps corpus file → sha256 of its bytes;
-    ``checksums`` maps each data file in the folder → sha256, to detect damage."""
+    ``checksums`` maps each data file in the folder → sha256, to detect damage.
+
+    Strictly typed (a damaged manifest with ``"dim": "384"`` or ``true`` is refused, not
+    coerced); keys written by a newer version are ignored.
+    """
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
 
     model: str
-    dim: int
+    dim: int = Field(gt=0)
     files: dict[str, str]
-    articles: int
-    chunks: int
-    built_at: float = field(default_factory=time.time)
+    articles: int = Field(ge=0)
+    chunks: int = Field(ge=0)
+    built_at: float = Field(default_factory=time.time)
     vector_index: str = "flat"
     format_version: int = FORMAT_VERSION
-    checksums: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, str] = Field(default_factory=dict)
     build_seconds: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
+        return json.dumps(self.model_dump(), ensure_ascii=False, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
-        """Parse and type-check a manifest; ValueError/TypeError on anything malformed."""
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"应为 JSON 对象，实际是 {type(data).__name__}")
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        manifest = cls(**known)
-        manifest._check_types()
-        return manifest
-
-    def _check_types(self) -> None:
-        def is_int(value: object) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool)
-
-        def str_map(value: object) -> bool:
-            return isinstance(value, dict) and all(
-                isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-
-        checks = {
-            "model": isinstance(self.model, str),
-            "dim": is_int(self.dim) and self.dim > 0,
-            "files": str_map(self.files),
-            "articles": is_int(self.articles) and self.articles >= 0,
-            "chunks": is_int(self.chunks) and self.chunks >= 0,
-            "built_at": isinstance(self.built_at, int | float) and not isinstance(self.built_at, bool),
-            "vector_index": isinstance(self.vector_index, str),
-            "format_version": is_int(self.format_version),
-            "checksums": str_map(self.checksums),
-            "build_seconds": isinstance(self.build_seconds, int | float),
-        }
-        bad = [name for name, ok in checks.items() if not ok]
-        if bad:
-            raise ValueError("字段类型错误：" + "、".join(bad))
-
-
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk_size):
-            digest.update(block)
-    return digest.hexdigest()
+        """Parse and type-check a manifest; ValueError on anything malformed."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            bad = sorted({".".join(str(part) for part in err["loc"]) or "manifest" for err in exc.errors()})
+            raise ValueError("字段类型错误：" + "、".join(bad)) from None
 
 
 def current_version(root: Path) -> Path:
@@ -203,15 +175,11 @@ def verify_checksums(version_dir: Path, manifest: Manifest, required: Iterable[s
 def build_lock(root: Path) -> Iterator[None]:
     """Exclusive, non-blocking build lock; released by the OS if the process dies."""
     root.mkdir(parents=True, exist_ok=True)
-    with (root / ".build.lock").open("a") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IndexBusyError("另一个索引任务正在进行，请稍后再试。") from exc
-        try:
+    try:
+        with locked(root / ".build.lock", wait=False):
             yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except BlockingIOError as exc:
+        raise IndexBusyError("另一个索引任务正在进行，请稍后再试。") from exc
 
 
 def new_version_dir(root: Path) -> Path:
@@ -221,27 +189,6 @@ def new_version_dir(root: Path) -> Path:
     path = versions / f"tmp-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     path.mkdir()
     return path
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_tree(folder: Path) -> None:
-    """fsync every file under ``folder``, then every folder bottom-up (names are durable too)."""
-    folders = [folder]
-    for p in sorted(folder.rglob("*")):
-        if p.is_dir():
-            folders.append(p)
-        elif p.is_file():
-            with p.open("rb") as fh:
-                os.fsync(fh.fileno())
-    for d in reversed(folders):
-        _fsync_dir(d)
 
 
 def commit_version(root: Path, tmp_dir: Path, manifest: Manifest) -> Path:
@@ -257,27 +204,22 @@ def commit_version(root: Path, tmp_dir: Path, manifest: Manifest) -> Path:
         for p in sorted(tmp_dir.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
-    final_manifest = Manifest(**{**asdict(manifest), "checksums": checksums})
+    final_manifest = manifest.model_copy(update={"checksums": checksums})
     trace("commit:manifest")
-    manifest_tmp = tmp_dir / (MANIFEST + ".tmp")
-    with manifest_tmp.open("w", encoding="utf-8") as fh:
-        fh.write(final_manifest.to_json())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(manifest_tmp, tmp_dir / MANIFEST)
+    write_atomic(tmp_dir / MANIFEST, lambda fh: fh.write(final_manifest.to_json().encode("utf-8")))
     trace("commit:fsync")
-    _fsync_tree(tmp_dir)
+    fsync_tree(tmp_dir)
     trace("commit:rename")
     final_dir = tmp_dir.with_name("v-" + tmp_dir.name.removeprefix("tmp-"))
     os.rename(tmp_dir, final_dir)
-    _fsync_dir(final_dir.parent)
+    fsync_dir(final_dir.parent)
     trace("commit:swap")
     link_tmp = root / f".current.tmp-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()
     link_tmp.symlink_to(Path("versions") / final_dir.name)
     os.replace(link_tmp, root / "current")
-    _fsync_dir(root)
+    fsync_dir(root)
     trace("commit:done")
     return final_dir
 
@@ -315,4 +257,4 @@ def collect_garbage(root: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     with contextlib.suppress(OSError):
-        _fsync_dir(versions)
+        fsync_dir(versions)

@@ -1,12 +1,11 @@
-"""ArticleIndex: the searchable in-memory index (FAISS + BM25 + chunk store), saved and loaded
-from a versioned folder (see ``retrieval.store``)."""
+"""ArticleIndex: the searchable in-memory index (FAISS + BM25 + chunk store), saved to and loaded
+from a versioned folder (``retrieval.index.store``)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
@@ -15,9 +14,7 @@ import bm25s
 import faiss
 import numpy as np
 
-from retrieval.lexicon import Lexicon, WordTokenizer
-from retrieval.models import Article, Chunk
-from retrieval.store import (
+from retrieval.index.store import (
     REBUILD_HINT,
     IndexCorruptError,
     IndexModelMismatchError,
@@ -26,53 +23,14 @@ from retrieval.store import (
     read_manifest,
     verify_checksums,
 )
-from retrieval.token_cache import token_ids
+from retrieval.lexicon.mining import Lexicon
+from retrieval.lexicon.tokenizer import WordTokenizer
+from retrieval.models import Article, Chunk
 
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[str, int, int], None]
 # Files every index version must list in its manifest's checksums (bm25/ files are listed too).
 _DATA_FILES = ("articles.jsonl", "chunks.jsonl", "vectors.faiss", "lexicon.json")
-# Up to this many vectors exact search is cheap (k=50 on 2 busy cores: ~3 ms at 16.5k vectors,
-# ~9 ms at 50k, 23 ms p50 / 36 ms p95 at the full archive's 132k) and needs no build time;
-# above it HNSW answers in ~1 ms with recall@10 0.997 against exact (benchmarks.vecindex).
-FLAT_LIMIT = 50_000
-
-
-def make_vector_index(vectors: np.ndarray) -> tuple[faiss.Index, str]:
-    """Inner-product index over L2-normalised ``vectors`` (n, dim) float32, by size: exact
-    (flat) up to FLAT_LIMIT vectors, then HNSW (M=32, efSearch=512; ~11 s to build 132k)."""
-    n, dim = vectors.shape
-    if n <= FLAT_LIMIT:
-        index: faiss.Index = faiss.IndexFlatIP(dim)
-        kind = "flat"
-    else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        # recall@10 / @50 vs exact at 132k: ef 128 0.966 / 0.941, 256 0.988 / 0.979,
-        # 512 0.997 / 0.994 (1.2 ms p50); efSearch is saved with the index
-        index.hnsw.efSearch = 512
-        kind = "hnsw32"
-    if n:
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index, kind
-
-
-def make_keyword_index(token_lists: Sequence[list[str]]) -> bm25s.BM25:
-    """BM25 (bm25s defaults: Lucene variant, k1=1.5, b=0.75) over pre-tokenised chunks."""
-    return keyword_index_from_ids(*token_ids(token_lists))
-
-
-def keyword_index_from_ids(id_lists: Sequence[list[int]], vocab: dict[str, int]) -> bm25s.BM25:
-    """The same BM25 from chunks already mapped to ids by ``token_cache.token_ids``; bm25s
-    appends the empty token "" to ``vocab`` (in place) if it is missing."""
-    retriever = bm25s.BM25()
-    if not id_lists:  # bm25s cannot index an empty corpus; one empty doc keeps shapes consistent
-        id_lists, vocab = [[0]], {"": 0}
-    retriever.index((list(id_lists), vocab), show_progress=False)
-    return retriever
-
-
 @dataclass
 class ArticleIndex:
     """Everything a query needs, in memory.
@@ -96,13 +54,6 @@ class ArticleIndex:
     @cached_property
     def article_by_id(self) -> dict[str, Article]:
         return {a.id: a for a in self.articles}
-
-    @cached_property
-    def chunks_by_article(self) -> dict[str, list[Chunk]]:
-        grouped: dict[str, list[Chunk]] = {}
-        for chunk in self.chunks:
-            grouped.setdefault(chunk.article_id, []).append(chunk)
-        return grouped
 
     @cached_property
     def articles_by_byline_name(self) -> dict[str, list[Article]]:

@@ -27,20 +27,30 @@ from typing import Protocol
 import numpy as np
 
 from retrieval.chunk import chunk_articles
-from retrieval.index import ArticleIndex, ProgressFn, keyword_index_from_ids, load_index, make_vector_index
-from retrieval.ingest import IngestProblem, load_corpus, scan_corpus
-from retrieval.lexicon import WordTokenizer, mine_lexicon
-from retrieval.store import (
+from retrieval.fs import file_sha256, write_atomic
+from retrieval.index.article_index import ArticleIndex, load_index
+from retrieval.index.keywords import (
+    TOKENS_FILE,
+    keyword_index_from_ids,
+    load_token_cache,
+    save_token_ids,
+    token_ids,
+    tokenize_chunks,
+)
+from retrieval.index.store import (
     IndexStoreError,
     Manifest,
     build_lock,
     collect_garbage,
     commit_version,
-    file_sha256,
     new_version_dir,
     trace,
 )
-from retrieval.token_cache import TOKENS_FILE, load_token_cache, save_token_ids, token_ids, tokenize_chunks
+from retrieval.index.vectors import make_vector_index
+from retrieval.ingest.files import load_corpus, scan_corpus
+from retrieval.lexicon.mining import mine_lexicon
+from retrieval.lexicon.tokenizer import WordTokenizer
+from retrieval.models import IngestProblem, ProgressFn
 
 log = logging.getLogger(__name__)
 
@@ -139,13 +149,8 @@ class _Checkpoint:
         return cache
 
     def save(self, digests: list[str], vectors: np.ndarray) -> None:
-        name = f"shard-{time.time_ns()}.npz"
-        tmp = self.dir / f"{name}.tmp"
-        with tmp.open("wb") as fh:
-            np.savez(fh, digests=np.array(digests), vectors=vectors)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(self.dir / name)
+        write_atomic(self.dir / f"shard-{time.time_ns()}.npz",
+                     lambda fh: np.savez(fh, digests=np.array(digests), vectors=vectors))
 
     def clear(self) -> None:
         shutil.rmtree(self.dir.parent, ignore_errors=True)

@@ -1,11 +1,11 @@
 """Recover the articles of one PDF-extracted newspaper page.
 
-Pipeline (all pure): :func:`retrieval.layout.read_lines` cleans and types each
-line, :func:`retrieval.layout.split_blocks` cuts the page into bodies, headline
+Pipeline (all pure): :func:`retrieval.ingest.layout.read_lines` cleans and types each
+line, :func:`retrieval.ingest.layout.split_blocks` cuts the page into bodies, headline
 runs, bylines, photo credits and banners, and this module wires them together:
 credits make their caption a photo, bylines go to the body they introduce (or,
 at the end of a page, to the article whose headline they follow), and headline
-runs are shared among nearby bodies by :func:`retrieval.headline.assign`.
+runs are shared among nearby bodies by :func:`retrieval.ingest.headline.assign`.
 Whatever is left (banners, headlines whose body is on another page, stray
 bylines) becomes an article of kind ``"other"`` so that no text is lost.
 """
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.clean import join_lines
-from retrieval.headline import (
+from retrieval.ingest.clean import join_lines
+from retrieval.ingest.headline import (
     PREVIOUS_BONUS,
     Candidate,
     Element,
@@ -27,7 +27,7 @@ from retrieval.headline import (
     gram_weights,
     grams,
 )
-from retrieval.layout import Block, read_lines, split_blocks
+from retrieval.ingest.layout import Block, read_lines, split_blocks
 from retrieval.models import Article, ArticleKind
 
 _DATELINE_RE = re.compile(

@@ -3,7 +3,7 @@
 A page is read line by line (after de-doubling and ornament removal) and cut
 into a flat, ordered list of :class:`Block` s: article bodies, headline runs,
 bylines, photo credits and banners. Which headline belongs to which body is
-decided later (:mod:`retrieval.headline`); this module only looks at the shape
+decided later (:mod:`retrieval.ingest.headline`); this module only looks at the shape
 of the text. Every non-whitespace character of the cleaned page ends up in
 exactly one block or in a block's ``dropped`` markers.
 """
@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from retrieval.clean import (
+from retrieval.ingest.clean import (
     column_width,
     dedouble_line,
     ends_sentence,

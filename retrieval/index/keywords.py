@@ -1,4 +1,5 @@
-"""Keyword tokens of every chunk, kept beside the index so an update re-tokenises only what changed.
+"""Keyword search: BM25 over jieba tokens, and the tokens kept beside the index so an update
+re-tokenises only the chunks that changed.
 
 jieba search-mode tokenisation is most of a build without the model (about 30 s for 16k chunks
 on 2 cores), so redoing it for a one-page update would dominate the update. Tokenisation is a
@@ -19,16 +20,18 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import bm25s
 import numpy as np
 
-from retrieval.lexicon import Lexicon, WordTokenizer, word_automaton
-
-if TYPE_CHECKING:  # retrieval.index imports this module
-    from retrieval.index import ProgressFn
+from retrieval.lexicon.mining import Lexicon, word_automaton
+from retrieval.lexicon.tokenizer import WordTokenizer
+from retrieval.models import ProgressFn
 
 log = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import, which prints "Building index from IDs" into
+# every terminal and log; its progress is ours to report.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 TOKENS_FILE = "tokens.npz"
 
@@ -39,6 +42,21 @@ def token_ids(token_lists: Sequence[list[str]]) -> tuple[list[list[int]], dict[s
     vocab: dict[str, int] = {}
     put = vocab.setdefault
     return [[put(t, len(vocab)) for t in tokens] for tokens in token_lists], vocab
+
+
+def make_keyword_index(token_lists: Sequence[list[str]]) -> bm25s.BM25:
+    """BM25 (bm25s defaults: Lucene variant, k1=1.5, b=0.75) over pre-tokenised chunks."""
+    return keyword_index_from_ids(*token_ids(token_lists))
+
+
+def keyword_index_from_ids(id_lists: Sequence[list[int]], vocab: dict[str, int]) -> bm25s.BM25:
+    """The same BM25 from chunks already mapped to ids by ``token_cache.token_ids``; bm25s
+    appends the empty token "" to ``vocab`` (in place) if it is missing."""
+    retriever = bm25s.BM25()
+    if not id_lists:  # bm25s cannot index an empty corpus; one empty doc keeps shapes consistent
+        id_lists, vocab = [[0]], {"": 0}
+    retriever.index((list(id_lists), vocab), show_progress=False)
+    return retriever
 
 
 def save_token_ids(path: Path, id_lists: Sequence[list[int]], vocab: dict[str, int]) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.lexicon import Lexicon
+from retrieval.lexicon.mining import Lexicon
 
 # Kinds of item a list question can ask for, by the noun that names them.
 PLACE_KINDS = {

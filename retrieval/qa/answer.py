@@ -2,8 +2,8 @@
 
 Nothing is generated: a factoid answer is the sentence from the archive that best
 covers the question; a list question about a person gathers every article about
-them (see ``retrieval.aggregate``). Whether the archive answers at all is decided
-by ``retrieval.evidence``'s calibrated rule.
+them (see ``retrieval.qa.lists``). Whether the archive answers at all is decided
+by ``retrieval.qa.support``'s calibrated rule.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import math
 import re
 from dataclasses import dataclass
 
-from retrieval.aggregate import aggregate
-from retrieval.evidence import Evidence, is_supported
-from retrieval.gazetteer import find_countries, find_provinces
-from retrieval.lexicon import STOPWORDS, SURNAMES, find_places
+from retrieval.lexicon.mining import SURNAMES, find_places
+from retrieval.lexicon.places import find_countries, find_provinces
+from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.models import Answer, AnswerItem, Citation, Hit
-from retrieval.question import (
+from retrieval.qa.lists import aggregate
+from retrieval.qa.question import (
     GENERIC_FOCUS,
     Question,
     content_words,
@@ -25,7 +25,9 @@ from retrieval.question import (
     parse_question,
     question_numbers,
 )
+from retrieval.qa.support import Evidence, is_supported
 from retrieval.search import HybridSearcher
+from retrieval.text import HAN_RUN, has_text, split_sentences
 
 NOT_FOUND = "没有找到相关报道。"
 SOURCES_SHOWN = 5
@@ -36,8 +38,6 @@ SOURCES_SHOWN = 5
 SENTENCE_RERANK = 5
 SEMANTIC_WEIGHT = 4.0
 RUNNER_UP_MARGIN = 0.1
-_ANSWER_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?[”’」）)]*")
-_HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 # A question asking for an amount must be answered by a sentence that states one.
 _QUANTITY_Q = re.compile(r"多少|几[个位家天年月次人名条项座所场件块岁]|多大|多长|多高|多远|多重|多久|第几")
 _QUANTITY_A = re.compile(
@@ -47,7 +47,6 @@ _QUANTITY_A = re.compile(
 # A question asking when must be answered by a sentence that states a date.
 _DATE_Q = re.compile(r"哪天|哪一天|什么时候|什么时间|何时|几号|几月|哪年|哪一年|几点")
 _DATE_A = re.compile(r"\d+\s*[年月日号时]|[一二三四五六七八九十]+[月日号]|今天|昨天|明天|今年|去年|当天|上午|下午|晚上")
-_HAS_TEXT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ class Answerer:
         question = self.searcher.normalize(raw_question, self.max_question_chars)
         if not question:
             return Answer(raw_question, False, "请输入一个问题，例如：朱志杰去过哪些镇？", kind="invalid")
-        if not _HAS_TEXT.search(question):
+        if not has_text(question):
             return Answer(raw_question, False, "没有识别到可以检索的文字，请用中文描述您的问题。",
                           kind="invalid", note=note)
         parsed = parse_question(question, self.index.lexicon)
@@ -188,7 +187,7 @@ class Answerer:
         names.update(name for _, name in find_places(question, tags))
         for word in words:
             tag = tags.get(word)
-            if (tag in ("nr", "nrt", "nrfg", "ns") and len(word) >= 2) or (tag is None and 2 <= len(word) <= 3 and word[0] in SURNAMES and _HAN_ONLY.fullmatch(word)):
+            if (tag in ("nr", "nrt", "nrfg", "ns") and len(word) >= 2) or (tag is None and 2 <= len(word) <= 3 and word[0] in SURNAMES and HAN_RUN.fullmatch(word)):
                 names.add(word)
         return names
 
@@ -223,8 +222,7 @@ class Answerer:
         scored: list[tuple[float, _Sentence]] = []
         top = hits[0].score or 1.0
         for hit in hits:
-            for text in _ANSWER_SENTENCE.findall(hit.chunk.text):
-                text = text.strip()
+            for text in split_sentences(hit.chunk.text, at_semicolons=False):
                 if len(text) < 4:
                     continue
                 cov = self.coverage(words, weights, text + hit.chunk.title)

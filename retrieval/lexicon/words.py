@@ -1,0 +1,37 @@
+"""Read word lists: ours in ``retrieval/lexicon/data/`` (one entry per line, ``#`` comments) and
+jieba's part-of-speech dictionary.
+
+Each file says in its header where its entries come from. Lists are data, not code, so a
+deployment can review them and a change to one is a one-line diff.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import jieba
+
+
+@cache
+def word_list(name: str) -> tuple[str, ...]:
+    """The entries of ``data/<name>.txt`` in file order (blank lines and ``#`` lines skipped)."""
+    text = resources.files("retrieval.lexicon").joinpath("data", f"{name}.txt").read_text(encoding="utf-8")
+    entries = (line.strip() for line in text.splitlines())
+    return tuple(e for e in entries if e and not e.startswith("#"))
+
+
+def word_set(name: str) -> frozenset[str]:
+    """The entries of ``data/<name>.txt`` as a set."""
+    return frozenset(word_list(name))
+
+
+def load_word_tags() -> dict[str, str]:
+    """Part-of-speech tags of jieba's bundled dictionary (word → tag), read once (~0.5 s)."""
+    tags: dict[str, str] = {}
+    with jieba.get_dict_file() as fh:
+        for raw in fh:
+            parts = raw.decode("utf-8").split()
+            if len(parts) == 3:
+                tags[parts[0]] = parts[2]
+    return tags
