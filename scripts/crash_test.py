@@ -21,7 +21,7 @@
 
 Prints one table row per kill and exits non-zero on any failure. ``MODEL_CACHE_DIR`` (or
 ``--model-cache``) points at the converted model so it is not rebuilt; default: ``data/models``.
-tests/test_reliability.py runs a three-kill version of this on a small corpus.
+tests/system/test_reliability.py runs a three-kill version of this on a small corpus.
 """
 
 from __future__ import annotations

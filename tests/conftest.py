@@ -17,8 +17,9 @@ import pytest
 from bot.runtime import make_service
 from bot.settings import Settings
 from retrieval.service import NewsQA
+from tests.paths import CORPUS_DIR
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+#DEL
 
 
 def _settings(**overrides: object) -> Settings:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrieval.evaluate import groups_present
-from retrieval.search import HybridSearcher, make_simplifier, normalize_query
+from retrieval.search import HybridSearcher
 from retrieval.service import NewsQA
+from retrieval.text import make_simplifier, normalize_query
+from tests.paths import DEV_SET
 
-DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 ZHANG = "章旭升"
 
 

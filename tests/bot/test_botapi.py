@@ -24,12 +24,8 @@ from telegram.error import BadRequest, EndPointNotFound, InvalidToken, NetworkEr
 from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 from telegram.request import HTTPXRequest
 
-try:
-    from tests.botapi import TEST_TOKEN, FakeBotApi, running_application, validate_telegram_html
-    from tests.telegram_html import parse_telegram_html
-except ImportError:  # pragma: no cover - tests/ itself is on sys.path
-    from botapi import TEST_TOKEN, FakeBotApi, running_application, validate_telegram_html
-    from telegram_html import parse_telegram_html
+from tests.botapi import TEST_TOKEN, FakeBotApi, running_application, validate_telegram_html
+from tests.telegram_html import parse_telegram_html
 
 HTML = ParseMode.HTML
 

@@ -1,7 +1,7 @@
 """Property tests (hypothesis) for what strangers and odd archives can send us.
 
-They extend, not repeat, the properties elsewhere: tests/test_segment.py fuzzes ``segment`` on
-page-like text and tests/test_render.py fuzzes ``render_answer`` / ``passage_message`` with
+They extend, not repeat, the properties elsewhere: tests/ingest/test_segment.py fuzzes ``segment`` on
+page-like text and tests/bot/test_render.py fuzzes ``render_answer`` / ``passage_message`` with
 short random texts. Here: pages as *bytes* through decoding (encodings, BOMs, control and
 astral characters, CRLF, odd line breaks), whole files through ``load_corpus``, the question
 pipeline and ``NewsQA.ask`` on the real seed index, and the rendered texts test_render leaves
@@ -28,16 +28,10 @@ from retrieval.ingest.segment import segment, segment_page
 from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.models import Answer, AnswerItem, Citation, IngestProblem
 from retrieval.qa.question import content_words, focus_noun, parse_question
-from retrieval.search import make_simplifier, normalize_query
 from retrieval.service import NewsQA
-
-try:
-    from tests.telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html
-    from tests.test_segment import article_chars, visible
-except ImportError:  # pragma: no cover - tests/ itself is on sys.path
-    from telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html
-    from test_segment import article_chars, visible
-
+from retrieval.text import make_simplifier, normalize_query
+from tests.ingest.test_segment import article_chars, visible
+from tests.telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html
 
 
 def examples(n: int) -> settings:

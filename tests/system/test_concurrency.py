@@ -27,13 +27,10 @@ from bot.telegram_app import build_application, post_init
 from retrieval.index import build
 from retrieval.index.build import EMBED_BATCH_ENV
 from retrieval.service import NewsQA
+from tests.botapi import FakeBotApi, running_application
+from tests.paths import CORPUS_DIR
 
-try:
-    from tests.botapi import FakeBotApi, running_application
-except ImportError:  # pragma: no cover - tests/ itself is on sys.path
-    from botapi import FakeBotApi, running_application
-
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = CORPUS_DIR
 ADMIN = 4242
 USERS = 50
 WAIT = 45.0

@@ -18,9 +18,8 @@ from click.testing import CliRunner, Result
 
 from bot.cli import cli
 from retrieval.service import NewsQA
+from tests.paths import CORPUS_DIR, DEV_SET
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
-DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 SOURCE_KEYS = {"title", "date", "source", "text", "score"}
 ANSWER_KEYS = {"question", "found", "answer", "sources", "took_ms"}
 ARTICLE_KEYS = {"id", "source", "title", "byline", "dateline", "kind", "paragraphs"}

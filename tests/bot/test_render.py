@@ -11,11 +11,7 @@ from bot.ratelimit import SlidingWindowLimiter
 from bot.reindex_job import progress_text, summary_text
 from retrieval.index.build import BuildReport
 from retrieval.models import Answer, AnswerItem, Chunk, Citation, Hit, IngestProblem
-
-try:
-    from tests.telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html
-except ImportError:  # pragma: no cover - tests/ itself is on sys.path
-    from telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html
+from tests.telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html
 
 NASTY = ["<b>", "</code>", "&amp;", "*_", "a < b > c", "\x00\x01\x1f\x7f控制", "😀" * 3, "&#x27;", '"q"', "\r\n"]
 

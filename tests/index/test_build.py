@@ -30,8 +30,8 @@ from retrieval.index.store import (
     read_manifest,
 )
 from retrieval.service import NewsQA
+from tests.paths import CORPUS_DIR
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 SEED_FILES = sorted(p.name for p in CORPUS_DIR.glob("*.txt"))
 REBUILD = "newsqa index --rebuild"
 NEW_SENTENCE = "永康五金城新建的铜匠博物馆共有三层展厅，馆内陈列着两千余件老铜器。"

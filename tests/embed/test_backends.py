@@ -21,8 +21,9 @@ from retrieval.embed.default_model import DEFAULT_MODEL
 from retrieval.embed.encoder import Embedder
 from retrieval.embed.onnx import UnsupportedModelError, onnx_file, read_stack
 from retrieval.ingest.files import load_corpus
+from tests.paths import CORPUS_DIR
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = CORPUS_DIR
 QUERIES = ["朱志杰去过哪些镇", "古山镇1-7月规上工业总产值增长了多少？", "“三服务”活动", "小微企业园建设", "永康"]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,8 +19,9 @@ from hypothesis import strategies as st
 from retrieval.ingest.clean import dedouble_line, strip_decoration
 from retrieval.ingest.segment import find_dateline, segment, segment_page
 from retrieval.models import Article
+from tests.paths import CORPUS_DIR
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = CORPUS_DIR
 PAGES = {
     "000": "000_903294924633f08b.txt",
     "001": "001_4397dc98031408d7.txt",

@@ -15,8 +15,9 @@ from retrieval.ingest.archives import archive_stem, iso_date
 from retrieval.ingest.files import PageDecodeError, iter_corpus_files, load_corpus, read_page
 from retrieval.ingest.segment import segment_page
 from retrieval.models import IngestProblem
+from tests.paths import CORPUS_DIR
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = CORPUS_DIR
 PAGE = CORPUS / "000_903294924633f08b.txt"
 XWLB = Path("/work/shared/data/xwlb_articles.jsonl.gz")
 

@@ -26,13 +26,10 @@ from bot.telegram_app import (
 )
 from retrieval.index.store import IndexStoreError
 from retrieval.service import NewsQA
+from tests.botapi import BOT_USERNAME, TEST_TOKEN, FakeBotApi, running_application
+from tests.paths import CORPUS_DIR
 
-try:
-    from tests.botapi import BOT_USERNAME, TEST_TOKEN, FakeBotApi, running_application
-except ImportError:  # pragma: no cover - tests/ itself is on sys.path
-    from botapi import BOT_USERNAME, TEST_TOKEN, FakeBotApi, running_application
-
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = CORPUS_DIR
 ADMIN, READER = 4242, 1001
 WAIT = 30.0  # generous: a cold answer on a slow CI machine
 TOWN_STEMS = ["青岭", "白溪", "龙潭", "桃坞", "松岙", "梅垄", "竹坑", "杏坪", "柳湾", "枫岭", "荷塘", "菱湖", "桂溪", "樟坞", "栗坪", "芝岙", "兰坑", "蒲塘", "苇湾", "藕塘", "茶坪", "麻垄", "棠溪", "榕岭", "杉坞", "柏坑", "槐岙", "桐湾", "楠坪", "梓溪", "鹤岭", "鹿坞", "雁湾", "鹭塘", "鸥坪", "燕岙", "莺溪", "鹊垄", "麟坑", "凤岭", "虎坞", "豹湾", "象塘", "狮坪", "驼岙"]

@@ -48,13 +48,9 @@ from retrieval.index.store import (
 from retrieval.ingest.archives import MAX_RECORD_BYTES
 from retrieval.ingest.files import MAX_PAGE_BYTES, load_corpus
 from retrieval.service import NewsQA
+from tests.botapi import FakeBotApi, running_application
+from tests.paths import REPO
 
-try:
-    from tests.botapi import FakeBotApi, running_application
-except ImportError:  # pragma: no cover - tests/ itself is on sys.path
-    from botapi import FakeBotApi, running_application
-
-REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
 SEED_FILES = sorted(p.name for p in CORPUS.glob("*.txt"))
 PAGE = CORPUS / "001_4397dc98031408d7.txt"
@@ -752,7 +748,7 @@ async def test_token_never_in_logs_or_replies_over_a_whole_session(
 
 async def test_bad_questions_in_a_group_and_mixed_language(api: FakeBotApi, seed_service: NewsQA,
                                                            caplog: pytest.LogCaptureFixture) -> None:
-    """Complements tests/test_bot.py::test_bad_questions_get_sensible_replies (private chat)."""
+    """Complements tests/bot/test_bot.py::test_bad_questions_get_sensible_replies (private chat)."""
     caplog.set_level(logging.INFO)
     group = -100321
     questions = ["Mayor 朱志杰 去过哪些镇?", "<b>舟山镇</b>是什么&amp;", "😀", "`*_[x](y)`", "\u200b\u200b"]

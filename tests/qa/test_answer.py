@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from retrieval.models import Answer
 from retrieval.qa.answer import NOT_FOUND
 from retrieval.service import NewsQA
+from tests.paths import CORPUS_DIR
 
-CORPUS_FILES = {p.name for p in (Path(__file__).resolve().parent.parent / "corpus").glob("*.txt")}
+CORPUS_FILES = {p.name for p in CORPUS_DIR.glob("*.txt")}
 HU_HEADLINE = "胡勇春"
 
 

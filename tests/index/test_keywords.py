@@ -28,8 +28,7 @@ from retrieval.index.store import current_version
 from retrieval.lexicon.mining import SURNAMES, Lexicon
 from retrieval.lexicon.tokenizer import WordTokenizer
 from retrieval.service import NewsQA
-
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+from tests.paths import CORPUS_DIR
 
 
 def _stored_tokens(root: Path) -> dict[str, list[str]]:
