@@ -7,8 +7,9 @@ A backend turns a model (a local folder or a hub name) into a :class:`SentenceBa
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -91,11 +92,27 @@ class TorchBackend:
         )
 
 
+@contextlib.contextmanager
+def quiet_model_loading() -> Iterator[None]:
+    """Hide transformers' "Loading weights" progress bar while a model loads: it is noise in a
+    CLI or a service log, where the caller reports its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def _load_sentence_transformer(path: str, device: str, local_files_only: bool) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(path, device=device, local_files_only=local_files_only)
+        with quiet_model_loading():
+            return SentenceTransformer(path, device=device, local_files_only=local_files_only)
     except OSError as exc:
         if not local_files_only or Path(path).exists():
             raise

@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from retrieval.embed.backends import quiet_model_loading
 from retrieval.fs import locked, remove_stale, staging_dir
 
 OnnxBackend = Literal["onnx", "onnx-int8"]
@@ -131,8 +132,9 @@ def _fused_fp32(model_dir: Path, work: Path) -> Path:
     from onnxruntime.transformers import optimizer
     from sentence_transformers import SentenceTransformer
 
-    st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True,
-                             model_kwargs={"attn_implementation": "eager"})
+    with quiet_model_loading():
+        st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True,
+                                 model_kwargs={"attn_implementation": "eager"})
     transformer = st[0].auto_model.eval()
 
     class Pooled(torch.nn.Module):
