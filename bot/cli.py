@@ -1,4 +1,4 @@
-"""The `newsqa` command line: index, articles, search, ask, eval, chat, bot.
+"""The `newsqa` command line: index, articles, search, ask, eval, chat, bot, doctor.
 
 Readable Chinese output for people; ``--json`` for machines. Settings are read
 here, once, and passed down as plain arguments.
@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -22,20 +22,32 @@ from bot.cli_format import (
     hit_json,
     print_answer,
     print_article,
+    print_check,
     print_hits,
 )
 from bot.settings import Settings
 from retrieval.index.store import IndexStoreError
 
+if TYPE_CHECKING:  # bot.doctor pulls in Telegram: imported when `doctor` runs
+    from bot.doctor import CheckResult
+
 log = logging.getLogger("newsqa")
 
 
 class Context:
-    """Settings plus the lazily created service, shared by subcommands."""
+    """Settings plus the lazily created service, shared by subcommands. ``overrides`` are the
+    global options' settings, for a command that builds its own Settings (doctor)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings | None, overrides: dict[str, object]) -> None:
+        self._settings = settings
+        self.overrides = overrides
         self._service = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:  # only doctor runs without them, and it builds its own
+            raise RuntimeError("settings were not loaded for this command")
+        return self._settings
 
     @property
     def service(self):
@@ -65,12 +77,17 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, ver
         overrides["corpus_dir"] = corpus_dir
     if index_dir is not None:
         overrides["index_dir"] = index_dir
-    try:
-        settings = Settings(**overrides)
-    except ValueError as exc:
-        raise CliError(f"配置有误：{exc}") from None
+    settings: Settings | None = None
+    if ctx.invoked_subcommand == "doctor":  # doctor reports invalid settings as its first check
+        log_level = "WARNING"  # its report is the output; INFO lines would only repeat it
+    else:
+        try:
+            settings = Settings(**overrides)
+        except ValueError as exc:
+            raise CliError(f"配置有误：{exc}") from None
+        log_level = settings.log_level
     logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO),
+        level=logging.DEBUG if verbose else getattr(logging, log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -78,7 +95,7 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, ver
         for noisy in ("httpx", "sentence_transformers", "transformers", "jieba"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         logging.getLogger("retrieval").setLevel(logging.WARNING)
-    ctx.obj = Context(settings)
+    ctx.obj = Context(settings, overrides)
 
 
 @cli.command("index")
@@ -251,6 +268,28 @@ def bot_cmd(obj: Context) -> None:
         run_bot(obj.settings, obj.service)
     except (IndexStoreError, ValueError) as exc:
         raise CliError(str(exc)) from None
+
+
+@cli.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.pass_obj
+def doctor_cmd(obj: Context, as_json: bool) -> None:
+    """检查配置、Telegram 令牌、索引、模型缓存和语料（全部通过时退出码为 0）。"""
+    from bot.doctor import run_checks
+
+    results: list[CheckResult] = []
+    for result in run_checks(lambda: Settings(**obj.overrides)):
+        results.append(result)
+        if not as_json:  # one line as each check finishes: getMe may take a few seconds
+            print_check(result)
+    ok = all(r.ok for r in results)
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "checks": [asdict(r) for r in results]}, ensure_ascii=False))
+    else:
+        failed = sum(not r.ok for r in results)
+        click.echo("全部检查通过。" if ok else f"{failed} 项检查未通过。")
+    if not ok:
+        sys.exit(1)
 
 
 def main() -> None:

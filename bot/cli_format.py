@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.build_report import summary_lines
 from retrieval.index.build import BuildReport
 from retrieval.models import Answer, Article, Citation, Hit
+
+if TYPE_CHECKING:  # bot.doctor pulls in Telegram: only `newsqa doctor` should pay for that
+    from bot.doctor import CheckResult
 
 _KIND = {"news": "新闻", "photo": "图片新闻", "other": "其他"}
 
@@ -92,3 +97,10 @@ def build_summary(report: BuildReport) -> str:
     """The build summary for the terminal; problems were printed above as warnings."""
     lines = summary_lines(report, list_problems=False)
     return "\n".join(lines[:1] + ["  " + line for line in lines[1:]])
+
+
+def print_check(result: CheckResult) -> None:
+    """``✓ 名称：detail``, or ``✗ 名称：detail`` with an indented ``提示：hint`` line."""
+    click.echo(f"{'✓' if result.ok else '✗'} {result.name}：{result.detail}")
+    if not result.ok and result.hint:
+        click.echo(f"  提示：{result.hint}")
