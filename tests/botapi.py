@@ -8,6 +8,8 @@ Usage::
         async with running_application(app):
             api.push_message("/start", chat_id=42)
             (call,) = await api.wait_for_call("sendMessage", chat_id=42)
+            update = api.push_message("chatter the bot ignores", chat_id=42)
+            await processed(app, update)          # handled (or ignored) by every handler
 
 PTB 22 POSTs ``application/x-www-form-urlencoded`` (``multipart/form-data`` when uploading
 files): strings verbatim, every other value JSON-encoded. JSON bodies and query strings are
@@ -30,7 +32,8 @@ from typing import Any, NamedTuple
 
 import pytest
 from aiohttp import web
-from telegram.ext import Application, ApplicationBuilder
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 try:
     from tests import telegram_html as _html
@@ -38,7 +41,7 @@ except ImportError:  # pragma: no cover - tests/ itself is on sys.path (rootdir-
     import telegram_html as _html  # type: ignore[no-redef]
 
 validate_telegram_html = _html.validate_telegram_html  # re-exported for property tests
-__all__ = ["TEST_TOKEN", "Call", "FakeBotApi", "fake_bot_api", "running_application",
+__all__ = ["TEST_TOKEN", "Call", "FakeBotApi", "Poll", "fake_bot_api", "processed", "running_application",
            "validate_telegram_html"]
 
 TEST_TOKEN = "123456:TEST"
@@ -64,6 +67,17 @@ class Call(NamedTuple):
 
     method: str
     params: Params
+
+
+class Poll(NamedTuple):
+    """How one getUpdates call ended: ``reason`` is "updates" (there were updates at once, or
+    one arrived and woke the poll up), "timeout" (its long-poll time ran out: with no updates,
+    or with updates that failed to wake it) or "closing" (the server stopped); ``held`` is how
+    long the server held it, in seconds."""
+
+    timeout: float
+    held: float
+    reason: str
 
 
 class ApiError(Exception):
@@ -130,7 +144,9 @@ class FakeBotApi:
         self.errors: list[tuple[str, int, str]] = []  # (method, error_code, description) answered
         self.unknown_methods: list[str] = []
         self.unauthorized: list[str] = []  # methods called with a wrong token
+        self.aborted: list[str] = []  # methods of requests the client gave up on before sending them whole
         self.commands: dict[str, list[Params]] = {}  # by json [scope, language_code]
+        self.polls: list[Poll] = []  # how each getUpdates call ended, in order
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._calls: list[Call] = []
@@ -216,7 +232,17 @@ class FakeBotApi:
                 self.unauthorized.append(method)
             return self._error(method, ApiError(401, "Unauthorized"))
         method = next((m for m in [*self._handlers, "getUpdates"] if m.lower() == method.lower()), method)
-        params = await _read_params(request)
+        try:
+            params = await _read_params(request)
+        except ConnectionError:
+            # The client hung up before its request had arrived whole (PTB closes the connection
+            # when a request task is cancelled: the bot cancels a "typing…" chat action still in
+            # flight once its answer is ready). Telegram drops such a request unanswered; so do
+            # we. Letting the exception escape would make aiohttp log a server ERROR
+            # ("Error handling request … Connection lost") for ordinary client behaviour.
+            with self._lock:
+                self.aborted.append(method)
+            return web.Response(status=499)  # never sent: the connection is gone
         try:
             with self._cond:
                 self._calls.append(Call(method, params))
@@ -250,17 +276,24 @@ class FakeBotApi:
         """Long poll: forget updates below ``offset``, wait up to ``timeout`` s for new ones."""
         assert self._loop and self._wakeup
         offset, limit = int(p.get("offset") or 0), min(max(int(p.get("limit") or 100), 1), 100)
-        deadline = self._loop.time() + min(float(p.get("timeout") or 0), self.max_poll_timeout)
+        timeout = min(float(p.get("timeout") or 0), self.max_poll_timeout)
+        started = self._loop.time()
+        deadline, waited = started + timeout, False
         while True:
             self._wakeup.clear()
             with self._lock:
                 if offset:
                     self._updates = self._updates[offset:] if offset < 0 else [
                         u for u in self._updates if u["update_id"] >= offset]
-                if self._updates or self._closing or self._loop.time() >= deadline:
+                now = self._loop.time()
+                if self._updates or self._closing or now >= deadline:
+                    woken = bool(self._updates) and (now < deadline or not waited)
+                    reason = "closing" if self._closing else "updates" if woken else "timeout"
+                    self.polls.append(Poll(timeout, now - started, reason))
                     return json.loads(json.dumps(self._updates[:limit]))
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), deadline - self._loop.time())
+            waited = True
 
     # ------------------------------------------------------------------------------ methods
     def _chat(self, p: Params) -> Params:
@@ -517,12 +550,46 @@ def fake_bot_api() -> Iterator[FakeBotApi]:
         yield api
 
 
+# Handler group of the recorder behind ``processed``: after any group an application uses.
+_PROCESSED_GROUP = 1_000_000
+
+
+class _ProcessedRecorder(TypeHandler[Update, Any, None]):
+    """Records the id of every update once the application's own handlers are done with it.
+
+    PTB runs an update's handler groups in order and awaits each (blocking) handler before the
+    next group, so when this handler, in the last group, sees an update, the handler that took
+    it has returned: every reply it meant to send was sent, or it chose to stay silent."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        super().__init__(Update, self._record)
+
+    async def _record(self, update: Update, context: Any) -> None:
+        self.ids.add(update.update_id)
+
+
+async def processed(app: AnyApp, update: Params, timeout: float = 30.0) -> None:
+    """Wait until ``app`` (run by :func:`running_application`) has finished handling ``update``
+    (as returned by ``push_message`` & co.). Proves that an ignored message was ignored without
+    guessing how long the bot might take. Not for handlers with ``block=False`` (not awaited)
+    or that raise ``ApplicationHandlerStop`` (later groups, this one included, are skipped)."""
+    (recorder,) = app.handlers[_PROCESSED_GROUP]
+    assert isinstance(recorder, _ProcessedRecorder)
+    deadline = time.monotonic() + timeout
+    while update["update_id"] not in recorder.ids:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"update {update['update_id']} not processed within {timeout}s")
+        await asyncio.sleep(0.01)
+
+
 @asynccontextmanager
 async def running_application(
     app: AnyApp, *, poll_timeout: int = 1, drop_pending_updates: bool = False
 ) -> AsyncIterator[AnyApp]:
     """Initialise, start and poll ``app`` (``poll_interval=0``); stop and shut down on exit (fast:
-    PTB cancels the in-flight long poll)."""
+    PTB cancels the in-flight long poll). Adds the recorder that :func:`processed` waits on."""
+    app.add_handler(_ProcessedRecorder(), group=_PROCESSED_GROUP)
     async with app:
         await app.start()
         assert app.updater is not None
