@@ -3,12 +3,12 @@ the build lock, and detection of damaged or unreadable versions. No model needed
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,10 @@ from retrieval.index.store import (
 )
 
 REBUILD = "newsqa index --rebuild"
+# collect_garbage keeps the newest versions by folder mtime. Versions committed within one test
+# can share an mtime (coarse file system clocks), so _commit stamps each with the next second of
+# this clock: "newest" is then the commit order, whatever the file system or the machine's load.
+_MTIMES = itertools.count(1_700_000_000)
 
 
 def _manifest(chunks: int = 2) -> Manifest:
@@ -44,7 +48,8 @@ def _commit(root: Path, payload: str = "data", chunks: int = 2) -> Path:
     (tmp / "sub").mkdir()
     (tmp / "sub" / "rows.jsonl").write_text(json.dumps({"payload": payload}) + "\n", encoding="utf-8")
     final = commit_version(root, tmp, _manifest(chunks))
-    time.sleep(0.02)  # distinct mtimes, so "newest" is well defined for garbage collection
+    stamp = next(_MTIMES)
+    os.utime(final, (stamp, stamp))
     return final
 
 
