@@ -1,4 +1,6 @@
-"""Hybrid search (retrieval.search) over the real seed index with the real default model."""
+"""Hybrid search (retrieval.search): its mechanics over the seed index, once with the hashing
+encoder (tests/fakes.py) and once, in the ``slow`` run, with the real default model (whose
+tokenizer must also survive the odd input); ranking quality with the real model only."""
 
 from __future__ import annotations
 
@@ -25,8 +27,17 @@ def _dev_questions() -> list[dict]:
     return [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+@pytest.fixture(scope="module", params=["fake_service", pytest.param("seed_service", marks=pytest.mark.slow)],
+                ids=["hashing", "real-model"])
+def searcher(request: pytest.FixtureRequest) -> HybridSearcher:
+    """A searcher over the seed index with either encoder: for tests of the mechanics."""
+    service: NewsQA = request.getfixturevalue(request.param)
+    return HybridSearcher(service.index, service.encoder)
+
+
 @pytest.fixture(scope="module")
-def searcher(seed_service: NewsQA) -> HybridSearcher:
+def real_searcher(seed_service: NewsQA) -> HybridSearcher:
+    """The real model's searcher: for tests of what is found (use with ``@pytest.mark.slow``)."""
     return HybridSearcher(seed_service.index, seed_service.encoder)
 
 
@@ -45,17 +56,19 @@ def _check_ranking(hits, k: int) -> None:
 # -- quality on known questions ----------------------------------------------------------------
 
 
-def test_comparison_question_finds_the_passage(searcher: HybridSearcher) -> None:
-    hits = searcher.search("舟山镇被比作什么", k=5)
+@pytest.mark.slow
+def test_comparison_question_finds_the_passage(real_searcher: HybridSearcher) -> None:
+    hits = real_searcher.search("舟山镇被比作什么", k=5)
     _check_ranking(hits, 5)
     assert any("大水缸" in h.chunk.text for h in hits[:3])
 
 
-def test_name_query_ranks_the_persons_articles_first(searcher: HybridSearcher) -> None:
-    index = searcher.index
+@pytest.mark.slow
+def test_name_query_ranks_the_persons_articles_first(real_searcher: HybridSearcher) -> None:
+    index = real_searcher.index
     his_chunks = [c for c in index.chunks if ZHANG in index.article_by_id[c.article_id].headline]
     assert len(his_chunks) >= 3
-    hits = searcher.search(ZHANG, k=len(his_chunks))
+    hits = real_searcher.search(ZHANG, k=len(his_chunks))
     _check_ranking(hits, len(his_chunks))
     for hit in hits[:3]:
         assert ZHANG in index.article_by_id[hit.chunk.article_id].headline
@@ -159,10 +172,11 @@ def test_normalize_query_properties(text: str, max_chars: int) -> None:
 _ANSWERABLE = [q for q in _dev_questions() if q["type"] not in ("unanswerable", "aggregate")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("item", _ANSWERABLE, ids=[q["id"] for q in _ANSWERABLE])
-def test_dev_evidence_in_top5(searcher: HybridSearcher, item: dict) -> None:
+def test_dev_evidence_in_top5(real_searcher: HybridSearcher, item: dict) -> None:
     """Aggregate questions are answered from the keyword inverted index, not top-k."""
-    hits = searcher.search(item["q"], k=5)
+    hits = real_searcher.search(item["q"], k=5)
     text = "\n".join(h.chunk.text for h in hits)
     assert groups_present(item["answers"], text), f"{item['q']}: {item['answers']} not in top-5"
 

@@ -1,6 +1,10 @@
 """The `newsqa` command line end to end: click's CliRunner in-process, and one real subprocess
-of the installed entry point. Every command works on a private copy of the session's seed
-index, with MODEL_CACHE_DIR pointing at the session's model so nothing is rebuilt."""
+of the installed entry point. Every command works on a private copy of a seed index.
+
+In-process commands are plumbing (options, output formats, exit codes), so they run over the
+hashing encoder's seed index with ``bot.runtime.make_service`` swapped for one that embeds with
+it (tests/fakes.py): no model is converted or loaded. The installed entry point runs as users
+run it, with the real model (``slow``)."""
 
 from __future__ import annotations
 
@@ -16,8 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import bot.runtime
 from bot.cli import cli
 from retrieval.service import NewsQA
+from tests.fakes import fake_make_service
 from tests.paths import CORPUS_DIR, DEV_SET
 
 SOURCE_KEYS = {"title", "date", "source", "text", "score"}
@@ -26,21 +32,26 @@ ARTICLE_KEYS = {"id", "source", "title", "byline", "dateline", "kind", "paragrap
 SEED_FILES = {p.name for p in CORPUS_DIR.glob("*.txt")}
 
 
-@pytest.fixture(scope="module")
-def shared_index(seed_service: NewsQA, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the seed index for commands that only read it."""
-    target = tmp_path_factory.mktemp("cli") / "index"
-    shutil.copytree(seed_service.index_root, target, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
+def _copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
     return target
 
 
+@pytest.fixture(scope="module")
+def shared_index(fake_service: NewsQA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the (hashing encoder's) seed index for commands that only read it."""
+    return _copy(fake_service.index_root, tmp_path_factory.mktemp("cli") / "index")
+
+
 @pytest.fixture
-def env(model_cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
-    """Environment for the CLI: the session model, the seed corpus, a scratch data folder.
-    Runs in an empty working directory so no stray .env is read."""
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
+    """Environment for the in-process CLI: the seed corpus, a scratch data folder, and the
+    hashing encoder instead of the model. Runs in an empty working directory so no stray .env
+    is read."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bot.runtime, "make_service", fake_make_service)
     return {
-        "MODEL_CACHE_DIR": str(model_cache_dir),
+        "MODEL_CACHE_DIR": str(tmp_path / "models"),  # never used: nothing loads the model
         "CORPUS_DIR": str(CORPUS_DIR),
         "DATA_DIR": str(tmp_path / "data"),
         "INDEX_DIR": None,
@@ -99,9 +110,8 @@ def test_articles_missing_path(env, tmp_path: Path) -> None:
 # -- index -------------------------------------------------------------------------------------
 
 
-def test_index_update_then_noop_then_json(env, seed_service: NewsQA, tmp_path: Path) -> None:
-    index_dir = tmp_path / "index"
-    shutil.copytree(seed_service.index_root, index_dir, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
+def test_index_update_then_noop_then_json(env, fake_service: NewsQA, tmp_path: Path) -> None:
+    index_dir = _copy(fake_service.index_root, tmp_path / "index")
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, corpus)
     record = {"title": "铜匠博物馆开馆", "date": "20190802", "text": "永康五金城新建的铜匠博物馆共有三层展厅。"}
@@ -125,9 +135,8 @@ def test_index_update_then_noop_then_json(env, seed_service: NewsQA, tmp_path: P
     assert "extra.jsonl" in report["unchanged"]
 
 
-def test_index_missing_corpus(env, seed_service: NewsQA, tmp_path: Path) -> None:
-    index_dir = tmp_path / "index"
-    shutil.copytree(seed_service.index_root, index_dir, symlinks=True, ignore=shutil.ignore_patterns(".build.lock"))
+def test_index_missing_corpus(env, fake_service: NewsQA, tmp_path: Path) -> None:
+    index_dir = _copy(fake_service.index_root, tmp_path / "index")
     before = os.readlink(index_dir / "current")
     result = run(env, "--index-dir", str(index_dir), "index", "--corpus", str(tmp_path / "no-such-dir"))
     assert result.exit_code == 1
@@ -230,14 +239,16 @@ def test_missing_index_tells_to_run_index(env, tmp_path: Path, args: tuple[str, 
 # -- the installed entry point -----------------------------------------------------------------
 
 
-def test_installed_entry_point_batch_json(shared_index: Path, model_cache_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_installed_entry_point_batch_json(seed_service: NewsQA, model_cache_dir: Path, tmp_path: Path) -> None:
+    index = _copy(seed_service.index_root, tmp_path / "index")
     exe = Path(sys.executable).parent / "newsqa"
     assert exe.exists(), "the project is installed with its `newsqa` script"
     environ = {k: v for k, v in os.environ.items() if k not in ("INDEX_DIR", "EMBEDDING_MODEL", "DATA_DIR")}
     environ.update(MODEL_CACHE_DIR=str(model_cache_dir), CORPUS_DIR=str(CORPUS_DIR), PYTHONIOENCODING="utf-8")
     questions = ["朱志杰去过哪些镇", "", "永康市的市花是什么"]
     proc = subprocess.run(
-        [str(exe), "-v", "--index-dir", str(shared_index), "ask", "--json", "-"],
+        [str(exe), "-v", "--index-dir", str(index), "ask", "--json", "-"],
         input="\n".join(questions) + "\n", capture_output=True, text=True, encoding="utf-8",
         env=environ, cwd=tmp_path, timeout=240,
     )

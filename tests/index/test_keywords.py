@@ -1,5 +1,6 @@
 """Keyword tokens kept with the index (retrieval.index.keywords): an update re-tokenises only the
-chunks it must, and ends with exactly the tokens a rebuild from scratch would produce."""
+chunks it must, and ends with exactly the tokens a rebuild from scratch would produce.
+Tokens do not depend on the vectors, so the index is built with the hashing encoder."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.embed.default_model import DEFAULT_MODEL
 from retrieval.index.article_index import load_index
 from retrieval.index.build import text_digest, update_index
 from retrieval.index.keywords import (
@@ -28,12 +28,13 @@ from retrieval.index.store import current_version
 from retrieval.lexicon.mining import SURNAMES, Lexicon
 from retrieval.lexicon.tokenizer import WordTokenizer
 from retrieval.service import NewsQA
+from tests.fakes import FAKE_MODEL, HashingEncoder
 from tests.paths import CORPUS_DIR
 
 
 def _stored_tokens(root: Path) -> dict[str, list[str]]:
     """index_text → tokens, as saved in the current version's tokens.npz."""
-    index = load_index(root, expected_model=DEFAULT_MODEL)
+    index = load_index(root, expected_model=FAKE_MODEL)
     digests = [text_digest(c.index_text) for c in index.chunks]
     cache = load_token_cache(current_version(root), digests, index.lexicon)
     assert cache is not None, "the build did not save its tokens"
@@ -53,18 +54,18 @@ def _new_name_in_old_text(tokenizer: WordTokenizer) -> str:
     return max(sorted(counts), key=lambda w: counts[w])
 
 
-def test_update_reuses_tokens_and_equals_a_rebuild(copy_index: Callable[[], Path], tmp_path: Path,
-                                                   seed_service: NewsQA) -> None:
-    encoder = seed_service.encoder
-    root = copy_index()
+def test_update_reuses_tokens_and_equals_a_rebuild(copy_fake_index: Callable[[], Path], tmp_path: Path,
+                                                   fake_service: NewsQA) -> None:
+    encoder = HashingEncoder()
+    root = copy_fake_index()
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, corpus)
-    name = _new_name_in_old_text(seed_service.index.tokenizer)
+    name = _new_name_in_old_text(fake_service.index.tokenizer)
     row = {"title": "市领导调研", "date": "2024-05-02", "text": f"本报讯 副市长{name}带队调研小微企业园建设。"}
     (corpus / "new.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
 
     report = update_index(corpus, root, encoder)
-    index = load_index(root, expected_model=DEFAULT_MODEL)
+    index = load_index(root, expected_model=FAKE_MODEL)
     assert name in index.lexicon.people, "the new name should enter the lexicon"
     touched = sum(1 for c in index.chunks if name in c.index_text)
     assert touched >= 2  # the new chunk and at least one old one
@@ -79,15 +80,15 @@ def test_update_reuses_tokens_and_equals_a_rebuild(copy_index: Callable[[], Path
     # and back: the file goes, the name leaves the lexicon, old chunks tokenise as before
     (corpus / "new.jsonl").unlink()
     report = update_index(corpus, root, encoder)
-    assert name not in load_index(root, expected_model=DEFAULT_MODEL).lexicon.people
+    assert name not in load_index(root, expected_model=FAKE_MODEL).lexicon.people
     assert report.tokenized == touched - 1
-    assert _stored_tokens(root) == _stored_tokens(seed_service.index_root)
+    assert _stored_tokens(root) == _stored_tokens(fake_service.index_root)
 
 
-def test_index_without_token_file_is_tokenised_in_full(copy_index: Callable[[], Path], tmp_path: Path,
-                                                        seed_service: NewsQA) -> None:
+def test_index_without_token_file_is_tokenised_in_full(copy_fake_index: Callable[[], Path],
+                                                        tmp_path: Path) -> None:
     """An index from before the token file existed still updates correctly (all re-tokenised)."""
-    root = copy_index()
+    root = copy_fake_index()
     folder = current_version(root)
     # an older version would not list it in its checksums either
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -98,7 +99,7 @@ def test_index_without_token_file_is_tokenised_in_full(copy_index: Callable[[], 
     shutil.copytree(CORPUS_DIR, corpus)
     (corpus / "new.jsonl").write_text(json.dumps({"title": "短讯", "date": "", "text": "本报讯 一条短讯。"},
                                                  ensure_ascii=False) + "\n", encoding="utf-8")
-    report = update_index(corpus, root, seed_service.encoder)
+    report = update_index(corpus, root, HashingEncoder())
     assert report.tokenized == report.chunks
     assert (current_version(root) / TOKENS_FILE).is_file()
 

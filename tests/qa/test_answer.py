@@ -1,4 +1,11 @@
-"""Answers through NewsQA.ask on the real seed index (retrieval.qa.answer / aggregate / evidence)."""
+"""Answers through NewsQA.ask on the seed index (retrieval.qa.answer / aggregate / evidence).
+
+Factoid answers and declines depend on the embedding model (the dense cosine is part of the
+evidence), so those tests use the real model and are ``slow``. List answers and the handling of
+invalid input never consult the vectors: they run with the hashing encoder (``any_seed_service``)
+and again with the real model in the slow run. The rules on their own: test_question.py,
+test_lists.py, test_support.py.
+"""
 
 from __future__ import annotations
 
@@ -33,21 +40,21 @@ def _assert_well_formed(answer: Answer, question: str) -> None:
 # -- list (aggregate) questions ----------------------------------------------------------------
 
 
-def test_towns_visited_by_a_person(seed_service: NewsQA) -> None:
+def test_towns_visited_by_a_person(any_seed_service: NewsQA) -> None:
     question = "朱志杰去过哪些镇"
-    answer = seed_service.ask(question)
+    answer = any_seed_service.ask(question)
     _assert_well_formed(answer, question)
     assert answer.found and answer.kind == "list"
     labels = [item.label for item in answer.items]
     assert sorted(labels) == ["古山镇", "舟山镇"]
     assert "方岩镇" not in answer.text
-    hu_ids = {a.id for a in seed_service.index.articles if HU_HEADLINE in a.title}
+    hu_ids = {a.id for a in any_seed_service.index.articles if HU_HEADLINE in a.title}
     assert hu_ids, "the seed pages hold 胡勇春's article"
     cited = []
     for item in answer.items:
         assert item.citations, item.label
         first = item.citations[0]
-        article = seed_service.index.article_by_id[first.article_id]
+        article = any_seed_service.index.article_by_id[first.article_id]
         # each town is shown by its own article, where 朱志杰 goes there
         assert item.label in article.headline and "朱志杰" in article.headline
         assert first.source in CORPUS_FILES
@@ -59,9 +66,9 @@ def test_towns_visited_by_a_person(seed_service: NewsQA) -> None:
     assert answer.text.index("古山镇") < answer.text.index("舟山镇")
 
 
-def test_activities_of_a_person(seed_service: NewsQA) -> None:
+def test_activities_of_a_person(any_seed_service: NewsQA) -> None:
     question = "章旭升参加了哪些活动"
-    answer = seed_service.ask(question)
+    answer = any_seed_service.ask(question)
     _assert_well_formed(answer, question)
     assert answer.found and answer.kind == "list"
     assert len(answer.items) == 2
@@ -71,8 +78,8 @@ def test_activities_of_a_person(seed_service: NewsQA) -> None:
     assert len(articles) == 2
 
 
-def test_traditional_list_question(seed_service: NewsQA) -> None:
-    answer = seed_service.ask("朱志傑去過哪些鎮")
+def test_traditional_list_question(any_seed_service: NewsQA) -> None:
+    answer = any_seed_service.ask("朱志傑去過哪些鎮")
     assert answer.found and answer.kind == "list"
     assert sorted(i.label for i in answer.items) == ["古山镇", "舟山镇"]
 
@@ -80,6 +87,7 @@ def test_traditional_list_question(seed_service: NewsQA) -> None:
 # -- factoids ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -102,6 +110,7 @@ def test_factoid_is_an_archive_sentence_with_sources(seed_service: NewsQA, quest
 # -- declining ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question",
     [
@@ -125,25 +134,25 @@ def test_unanswerable_questions_are_declined(seed_service: NewsQA, question: str
 
 
 @pytest.mark.parametrize("question", ["", " ", "   \t\n ", "\u3000", "\x00\x00"])
-def test_empty_input_is_invalid_with_a_hint(seed_service: NewsQA, question: str) -> None:
-    answer = seed_service.ask(question)
+def test_empty_input_is_invalid_with_a_hint(any_seed_service: NewsQA, question: str) -> None:
+    answer = any_seed_service.ask(question)
     _assert_well_formed(answer, question)
     assert answer.kind == "invalid" and not answer.found
     assert "请输入" in answer.text
 
 
-def test_very_long_question_is_truncated_with_a_note(seed_service: NewsQA) -> None:
+def test_very_long_question_is_truncated_with_a_note(any_seed_service: NewsQA) -> None:
     question = "朱志杰去过哪些镇" + "？" * 4992
     assert len(question) == 5000
-    answer = seed_service.ask(question)
+    answer = any_seed_service.ask(question)
     _assert_well_formed(answer, question)
-    assert str(seed_service.max_question_chars) in answer.note and "过长" in answer.note
+    assert str(any_seed_service.max_question_chars) in answer.note and "过长" in answer.note
     assert answer.found and answer.kind == "list"
 
 
 @pytest.mark.parametrize("question", ["😀", "😀🎉👍", "🇨🇳🇨🇳", "？？？", "……", "*_", "<>"])
-def test_no_searchable_text_gets_a_sensible_reply(seed_service: NewsQA, question: str) -> None:
-    answer = seed_service.ask(question)
+def test_no_searchable_text_gets_a_sensible_reply(any_seed_service: NewsQA, question: str) -> None:
+    answer = any_seed_service.ask(question)
     _assert_well_formed(answer, question)
     assert not answer.found
     assert answer.kind in ("invalid", "none")
@@ -161,22 +170,22 @@ def test_no_searchable_text_gets_a_sensible_reply(seed_service: NewsQA, question
         "\x00朱志杰\x07去过\x1b[31m哪些镇\x7f",
     ],
 )
-def test_markup_and_control_characters_do_not_break_answers(seed_service: NewsQA, question: str) -> None:
-    answer = seed_service.ask(question)
+def test_markup_and_control_characters_do_not_break_answers(any_seed_service: NewsQA, question: str) -> None:
+    answer = any_seed_service.ask(question)
     _assert_well_formed(answer, question)
     assert answer.found and answer.kind == "list"
     assert sorted(i.label for i in answer.items) == ["古山镇", "舟山镇"]
 
 
 @pytest.mark.parametrize("question", ["</code>", "&amp;", "<b></b>", "*_", "\x00\x1b[0m"])
-def test_markup_only_does_not_raise(seed_service: NewsQA, question: str) -> None:
-    _assert_well_formed(seed_service.ask(question), question)
+def test_markup_only_does_not_raise(any_seed_service: NewsQA, question: str) -> None:
+    _assert_well_formed(any_seed_service.ask(question), question)
 
 
 @pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\u2060"], ids=["zwsp", "soft-hyphen", "word-joiner"])
-def test_invisible_character_inside_a_name(seed_service: NewsQA, invisible: str) -> None:
+def test_invisible_character_inside_a_name(any_seed_service: NewsQA, invisible: str) -> None:
     """Names pasted from web pages often carry zero-width characters."""
-    answer = seed_service.ask(f"朱{invisible}志杰去过哪些镇")
+    answer = any_seed_service.ask(f"朱{invisible}志杰去过哪些镇")
     assert answer.found and answer.kind == "list"
     assert sorted(i.label for i in answer.items) == ["古山镇", "舟山镇"]
 
@@ -185,13 +194,14 @@ def test_invisible_character_inside_a_name(seed_service: NewsQA, invisible: str)
     "question",
     ["请问 Zhu Zhijie 朱志杰去过哪些镇", "朱志杰去过哪些镇? please list them", "Mayor 朱志杰 去过哪些镇"],
 )
-def test_mixed_chinese_english(seed_service: NewsQA, question: str) -> None:
-    answer = seed_service.ask(question)
+def test_mixed_chinese_english(any_seed_service: NewsQA, question: str) -> None:
+    answer = any_seed_service.ask(question)
     _assert_well_formed(answer, question)
     assert answer.found and answer.kind == "list"
     assert sorted(i.label for i in answer.items) == ["古山镇", "舟山镇"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "expected"),
     [

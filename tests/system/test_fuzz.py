@@ -4,8 +4,9 @@ They extend, not repeat, the properties elsewhere: tests/ingest/test_segment.py 
 page-like text and tests/bot/test_render.py fuzzes ``render_answer`` / ``passage_message`` with
 short random texts. Here: pages as *bytes* through decoding (encodings, BOMs, control and
 astral characters, CRLF, odd line breaks), whole files through ``load_corpus``, the question
-pipeline and ``NewsQA.ask`` on the real seed index, and the rendered texts test_render leaves
-out (long astral-heavy answers, many sources, reindex summaries and progress, help texts).
+pipeline and ``NewsQA.ask`` on the seed index (with the hashing encoder, and in the ``slow`` run
+with the real model and its tokenizer too), and the rendered texts test_render leaves out (long
+astral-heavy answers, many sources, reindex summaries and progress, help texts).
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ def simplifier():  # type: ignore[no-untyped-def]
 
 @examples(300)
 @given(text=question_like)
-def test_question_parsing_never_raises(seed_service: NewsQA, simplifier, text: str) -> None:  # type: ignore[no-untyped-def]
-    index = seed_service.index
+def test_question_parsing_never_raises(fake_service: NewsQA, simplifier, text: str) -> None:  # type: ignore[no-untyped-def]
+    index = fake_service.index  # the lexicon and tokenizer: the same whatever the encoder
     normal = normalize_query(text, 500, simplifier)
     parsed = parse_question(normal, index.lexicon)
     assert parsed.text == normal and isinstance(parsed.is_list, bool)
@@ -119,9 +120,9 @@ def test_question_parsing_never_raises(seed_service: NewsQA, simplifier, text: s
 
 @examples(30)
 @given(text=question_like)
-def test_ask_on_the_seed_index_never_raises(seed_service: NewsQA, text: str,
+def test_ask_on_the_seed_index_never_raises(any_seed_service: NewsQA, text: str,
                                             caplog: pytest.LogCaptureFixture) -> None:
-    answer = seed_service.ask(text)
+    answer = any_seed_service.ask(text)
     assert isinstance(answer, Answer) and answer.question == text
     assert isinstance(answer.found, bool) and answer.text.strip()
     assert answer.kind in ("invalid", "none", "factoid", "list")
