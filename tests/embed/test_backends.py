@@ -1,89 +1,110 @@
 """The ONNX backends against the torch model: the same vectors (fp32 exactly, int8 at cosine
 ≥ 0.999, so indexes stay interchangeable), tokens and rankings; exported offline, once, cached.
 
-Real model throughout. The graphs are exported into the session's model cache (shared with
-``seed_service``, which embeds with the default backend), so only the fp32 export is extra.
+Real model throughout (``slow``), but for the checks of names and of models the backends refuse.
+The graphs are exported once per model cache, in child processes (conftest ``default_model_dir``).
+Each backend is then loaded in a child process of its own (tests/embed/backend_runs.py), offline
+and with exporting disabled, which records what the tests compare: the test process never holds
+torch or a second copy of the model (torch plus both ONNX graphs took ~2.5 GB more in it).
 """
 
 from __future__ import annotations
 
-import socket
-import time
-from collections.abc import Iterator
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from retrieval.chunk import chunk_articles
 from retrieval.embed.backends import default_backend
 from retrieval.embed.default_model import DEFAULT_MODEL
 from retrieval.embed.encoder import Embedder
 from retrieval.embed.onnx import UnsupportedModelError, onnx_file, read_stack
-from retrieval.ingest.files import load_corpus
-from tests.paths import CORPUS_DIR
+from tests.embed.backend_runs import PAD_ROWS, QUERIES, seed_chunks, token_texts
+from tests.paths import REPO
 
-CORPUS = CORPUS_DIR
-QUERIES = ["朱志杰去过哪些镇", "古山镇1-7月规上工业总产值增长了多少？", "“三服务”活动", "小微企业园建设", "永康"]
-
-
-@pytest.fixture(scope="module")
-def offline() -> Iterator[None]:
-    """No socket may leave the machine while models load or export."""
-    real = socket.socket.connect
-
-    def connect(self: socket.socket, address: object) -> None:
-        if self.family != socket.AF_UNIX:
-            raise AssertionError(f"network access attempted: {address!r}")
-        real(self, address)  # type: ignore[arg-type]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(socket.socket, "connect", connect)
-        yield
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
-@pytest.fixture(scope="module")
-def embedders(model_cache_dir: Path, offline: None) -> dict[str, Embedder]:
-    return {b: Embedder(cache_dir=model_cache_dir, backend=b) for b in ("torch", "onnx", "onnx-int8")}
+@dataclass(frozen=True)
+class BackendRun:
+    """What one backend's Embedder said (see backend_runs.record)."""
+
+    name: str
+    key: str
+    dim: int
+    path: Path
+    passages: np.ndarray  # every seed chunk
+    queries: np.ndarray  # QUERIES
+    cut: np.ndarray  # a passage of about 512 tokens: the whole position table
+    batch: np.ndarray  # PAD_ROWS of a batch of chunks of different lengths …
+    alone: np.ndarray  # … and the same rows embedded one by one
+    tokens: list[list[int]]  # token ids of backend_runs.token_texts
 
 
 @pytest.fixture(scope="module")
 def chunks() -> list[str]:
-    """Every chunk of the seed pages, as the build embeds them (headline + text)."""
-    return [c.index_text for c in chunk_articles(load_corpus(CORPUS).articles)]
+    return seed_chunks()
 
 
-def test_default_backend_is_int8_for_the_default_model_only(model_cache_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def graph_mtimes(default_model_dir: Path) -> dict[str, int]:
+    """The cached graphs' mtimes before any backend of this module loaded them."""
+    return {b: onnx_file(default_model_dir, b).stat().st_mtime_ns for b in ("onnx", "onnx-int8")}  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def runs(model_cache_dir: Path, graph_mtimes: dict[str, int],
+         tmp_path_factory: pytest.TempPathFactory) -> dict[str, BackendRun]:
+    """backend → its BackendRun, each from its own child process, one after the other."""
+    folder = tmp_path_factory.mktemp("backend-runs")
+    out: dict[str, BackendRun] = {}
+    for backend in BACKENDS:
+        result = folder / f"{backend}.npz"
+        proc = subprocess.run([sys.executable, "-m", "tests.embed.backend_runs", str(result), str(model_cache_dir),
+                               backend], cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"{backend}:\n{proc.stderr[-3000:]}"
+        with np.load(result) as data:
+            meta = json.loads(str(data["meta"]))
+            assert meta["backend"] == backend
+            out[backend] = BackendRun(meta["name"], meta["key"], meta["dim"], Path(meta["path"]), data["passages"],
+                                      data["queries"], data["cut"], data["batch"], data["alone"], meta["tokens"])
+    return out
+
+
+def test_default_backend_is_int8_for_the_default_model_only() -> None:
     assert default_backend(DEFAULT_MODEL) == "onnx-int8"
     assert default_backend(DEFAULT_MODEL, device="cuda") == "torch"
     assert default_backend("intfloat/multilingual-e5-small") == "torch"
 
 
-def test_name_is_shared_and_key_tells_backends_apart(embedders: dict[str, Embedder]) -> None:
+@pytest.mark.slow
+def test_name_is_shared_and_key_tells_backends_apart(runs: dict[str, BackendRun]) -> None:
     # int8 vectors are interchangeable with torch's (next test), so indexes keep the model name
-    assert {e.name for e in embedders.values()} == {DEFAULT_MODEL}
-    assert {e.key for e in embedders.values()} == {f"{DEFAULT_MODEL}@{b}" for b in embedders}
-    assert {e.dim for e in embedders.values()} == {384}
+    assert set(runs) == {"torch", "onnx", "onnx-int8"}
+    assert {r.name for r in runs.values()} == {DEFAULT_MODEL}
+    assert {r.key for r in runs.values()} == {f"{DEFAULT_MODEL}@{b}" for b in runs}
+    assert {r.dim for r in runs.values()} == {384}
 
 
-@pytest.fixture(scope="module")
-def vectors(embedders: dict[str, Embedder], chunks: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """backend → (chunk vectors, query vectors), each embedded once."""
-    return {b: (e.encode_passages(chunks), e.encode_queries(QUERIES)) for b, e in embedders.items()}
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize(("backend", "floor"), [("onnx", 0.9999), ("onnx-int8", 0.999)])
-def test_vectors_agree_with_torch(vectors: dict[str, tuple[np.ndarray, np.ndarray]], backend: str,
-                                  floor: float) -> None:
-    for ours, theirs in zip(vectors[backend], vectors["torch"], strict=True):
+def test_vectors_agree_with_torch(runs: dict[str, BackendRun], backend: str, floor: float) -> None:
+    pairs = [(runs[backend].passages, runs["torch"].passages), (runs[backend].queries, runs["torch"].queries)]
+    for ours, theirs in pairs:
         assert ours.dtype == np.float32 and ours.shape == theirs.shape
         np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
         cos = (ours * theirs).sum(axis=1)
         assert cos.min() >= floor, f"{backend}: min cosine {cos.min():.5f}"
 
 
-def test_int8_ranks_chunks_like_torch(vectors: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    (p_ref, q_ref), (p_got, q_got) = vectors["torch"], vectors["onnx-int8"]
+@pytest.mark.slow
+def test_int8_ranks_chunks_like_torch(runs: dict[str, BackendRun]) -> None:
+    p_ref, q_ref = runs["torch"].passages, runs["torch"].queries
+    p_got, q_got = runs["onnx-int8"].passages, runs["onnx-int8"].queries
     for query, ref, got in zip(QUERIES, q_ref, q_got, strict=True):
         s_ref, s_got = p_ref @ ref, p_got @ got
         top_ref, top_got = np.argsort(-s_ref)[:5], np.argsort(-s_got)[:5]
@@ -92,44 +113,41 @@ def test_int8_ranks_chunks_like_torch(vectors: dict[str, tuple[np.ndarray, np.nd
         assert len(set(top_ref) & set(top_got)) >= 4, query
 
 
-def test_tokens_and_truncation_match_sentence_transformers(embedders: dict[str, Embedder],
+@pytest.mark.slow
+def test_tokens_and_truncation_match_sentence_transformers(runs: dict[str, BackendRun],
                                                            chunks: list[str]) -> None:
-    st_tok = embedders["torch"].model.tokenizer  # type: ignore[union-attr]
-    ours = embedders["onnx-int8"].model.tokenizer  # type: ignore[union-attr]
-    long_text = "passage: " + "".join(chunks)  # far past 512 tokens
-    texts = ["passage: " + c for c in chunks[:10]] + ["query: " + q for q in QUERIES] + [long_text]
-    for text in texts:
-        want = st_tok(text, truncation=True, max_length=512)["input_ids"]
-        assert ours.encode(text).ids == want
-    assert len(ours.encode(long_text).ids) == 512
-    cut = long_text.removeprefix("passage: ")[:600]  # about 512 tokens: the whole position table
-    cos = float((embedders["onnx-int8"].encode_passages([cut]) * embedders["torch"].encode_passages([cut])).sum())
-    assert cos >= 0.999
+    texts = token_texts(chunks)  # the last one is far past 512 tokens
+    want = runs["torch"].tokens  # sentence-transformers' tokenizer, truncated at 512
+    assert len(want) == len(texts) and all(want)
+    for backend in ("onnx", "onnx-int8"):
+        for text, ours, theirs in zip(texts, runs[backend].tokens, want, strict=True):
+            assert ours == theirs, (backend, text[:40])
+    assert len(runs["onnx-int8"].tokens[-1]) == 512
+    # a passage of about 512 tokens: the whole position table
+    assert float(runs["onnx-int8"].cut @ runs["torch"].cut) >= 0.999
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
-def test_batches_pad_without_changing_vectors(embedders: dict[str, Embedder], chunks: list[str],
-                                              backend: str) -> None:
+def test_batches_pad_without_changing_vectors(runs: dict[str, BackendRun], backend: str) -> None:
     # int8 activations are scaled per block of one row, so batch-mates and padding do not matter
-    emb = embedders[backend]
-    texts = [*chunks[:12], "短"]  # lengths differ, so most rows are padded
-    batch = emb.encode_passages(texts)
-    for i in (0, 5, 12):
-        one = emb.encode_passages([texts[i]])
-        assert float((one[0] * batch[i]).sum()) > 0.9999
+    run = runs[backend]
+    assert run.batch.shape == run.alone.shape == (len(PAD_ROWS), 384)
+    for batched, alone in zip(run.batch, run.alone, strict=True):
+        assert float(batched @ alone) > 0.9999
 
 
-def test_export_is_cached_beside_the_model(embedders: dict[str, Embedder], model_cache_dir: Path,
-                                           offline: None) -> None:
-    folder = Path(embedders["torch"].path)
+@pytest.mark.slow
+def test_export_is_cached_beside_the_model(default_model_dir: Path, graph_mtimes: dict[str, int],
+                                           runs: dict[str, BackendRun]) -> None:
+    """Every backend loaded the converted folder; the ONNX ones loaded their cached graphs as they
+    were (the children could not export: backend_runs disables it) and left them untouched."""
+    folder = default_model_dir
+    assert {r.path for r in runs.values()} == {folder}
     for backend in ("onnx", "onnx-int8"):
         path = onnx_file(folder, backend)  # type: ignore[arg-type]
         assert path.is_file() and path.parent == folder / "onnx"
-        before = path.stat().st_mtime_ns
-        started = time.perf_counter()
-        again = Embedder(cache_dir=model_cache_dir, backend=backend)  # type: ignore[arg-type]
-        assert time.perf_counter() - started < 10, "a cached graph must load, not export again"
-        assert path.stat().st_mtime_ns == before and again.backend == backend
+        assert path.stat().st_mtime_ns == graph_mtimes[backend]
     assert not list((folder / "onnx").glob(".export-*")), "temporary export folder left behind"
     # int8 weights and a uint8 embedding table: under a third of the float32 graph
     assert onnx_file(folder, "onnx-int8").stat().st_size < onnx_file(folder, "onnx").stat().st_size / 3
