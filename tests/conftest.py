@@ -12,6 +12,8 @@ modify a session service's own index.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import shutil
 import socket
@@ -31,6 +33,29 @@ from tests.paths import CORPUS_DIR, REPO
 
 if TYPE_CHECKING:
     from retrieval.embed.encoder import Embedder
+
+
+def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``, or None elsewhere (musl, macOS)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last test of each module, hand freed heap memory back to the system.
+
+    Tests load many indexes (each with its own jieba dictionary and word tables), answer in
+    worker threads (each allocating from its own malloc arena) and run the real model. glibc
+    keeps memory mapped after Python frees it, so the session's resident size crept from 1.2 to
+    2.5 GB without this; with it the full suite peaks near 2.1 GB. It frees nothing in use."""
+    if _TRIM is not None and (nextitem is None or nextitem.module is not item.module):
+        gc.collect()
+        _TRIM(0)
 
 
 def _copy_index(source: Path, target: Path) -> Path:
