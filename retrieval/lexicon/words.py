@@ -1,5 +1,5 @@
-"""Read word lists: ours in ``retrieval/lexicon/data/`` (one entry per line, ``#`` comments) and
-jieba's part-of-speech dictionary.
+"""Read word lists: ours in ``retrieval/lexicon/data/`` (``.txt`` one entry per line, ``.tsv`` two
+columns, ``#`` comments) and jieba's part-of-speech dictionary.
 
 Each file says in its header where its entries come from. Lists are data, not code, so a
 deployment can review them and a change to one is a one-line diff.
@@ -13,12 +13,26 @@ from importlib import resources
 import jieba
 
 
+def _lines(filename: str) -> list[str]:
+    text = resources.files("retrieval.lexicon").joinpath("data", filename).read_text(encoding="utf-8")
+    entries = (line.strip() for line in text.splitlines())
+    return [e for e in entries if e and not e.startswith("#")]
+
+
 @cache
 def word_list(name: str) -> tuple[str, ...]:
     """The entries of ``data/<name>.txt`` in file order (blank lines and ``#`` lines skipped)."""
-    text = resources.files("retrieval.lexicon").joinpath("data", f"{name}.txt").read_text(encoding="utf-8")
-    entries = (line.strip() for line in text.splitlines())
-    return tuple(e for e in entries if e and not e.startswith("#"))
+    return tuple(_lines(f"{name}.txt"))
+
+
+@cache
+def word_table(name: str) -> dict[str, str]:
+    """``data/<name>.tsv`` as {first column: second column}, in file order."""
+    table: dict[str, str] = {}
+    for line in _lines(f"{name}.tsv"):
+        key, _, value = line.partition("\t")
+        table[key.strip()] = value.strip()
+    return table
 
 
 def word_set(name: str) -> frozenset[str]:

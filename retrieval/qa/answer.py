@@ -9,22 +9,25 @@ by ``retrieval.qa.support``'s calibrated rule.
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from retrieval.lexicon.mining import SURNAMES, find_places
 from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
+from retrieval.lexicon.words import word_set, word_table
 from retrieval.models import Answer, AnswerItem, Citation, Hit
+from retrieval.qa.analysis import Analysis, analyze, constraints_of, years_agree
 from retrieval.qa.lists import aggregate
+from retrieval.qa.multi import split_question
 from retrieval.qa.question import (
     GENERIC_FOCUS,
+    PLACE_KINDS,
     Question,
     content_words,
     focus_noun,
     parse_question,
-    question_numbers,
 )
+from retrieval.qa.spans import Span, find_spans, meets, nearest_word
 from retrieval.qa.support import Evidence, is_supported
 from retrieval.search import HybridSearcher
 from retrieval.text import HAN_RUN, has_text, split_sentences
@@ -36,24 +39,24 @@ SOURCES_SHOWN = 5
 # Tuned on the tune halves of eval/*.jsonl (docs/answers.md); 5 candidates cost ~1/2 of 8's
 # latency at the same accuracy.
 SENTENCE_RERANK = 5
+# How many of the best sentences are checked for a span of the asked type (tagging costs ~0.3 ms each).
+TYPED_CANDIDATES = 10
+TYPED_KINDS = frozenset({"number", "date", "person", "role", "place", "organization", "name"})
 SEMANTIC_WEIGHT = 4.0
 RUNNER_UP_MARGIN = 0.1
-# A question asking for an amount must be answered by a sentence that states one.
-_QUANTITY_Q = re.compile(r"多少|几[个位家天年月次人名条项座所场件块岁]|多大|多长|多高|多远|多重|多久|第几")
-_QUANTITY_A = re.compile(
-    r"[0-9０-９]|[一二两三四五六七八九十百千万亿半]+(?:个|位|家|天|年|月|日|次|人|名|条|项|座|所|场|件|块|岁|元"
-    r"|倍|成|批|类|届|期|亿|万|公里|米|吨|亩)"
-)
-# A question asking when must be answered by a sentence that states a date.
-_DATE_Q = re.compile(r"哪天|哪一天|什么时候|什么时间|何时|几号|几月|哪年|哪一年|几点")
-_DATE_A = re.compile(r"\d+\s*[年月日号时]|[一二三四五六七八九十]+[月日号]|今天|昨天|明天|今年|去年|当天|上午|下午|晚上")
-
-
 @dataclass(frozen=True)
 class _Sentence:
     text: str
     hit: Hit
     coverage: float
+    spans: tuple[Span, ...] = ()  # answer-typed spans the question does not already name
+
+
+def _names_a_category(noun: str) -> bool:
+    """Whether the asked noun is a kind of person, place or organisation (大学, 国家): the archive
+    names it near its answers, so its absence means the answer is absent. An attribute noun
+    (题目, 人数, 名字) is rarely written beside its value; the span check stands in for it."""
+    return word_table("focus_types").get(noun) in ("person", "place", "organization")
 
 
 def citation_of(hit: Hit) -> Citation:
@@ -115,7 +118,8 @@ class Answerer:
         words = self.index.tokenizer.words(q.text)
         required = tuple(sorted(n for n in self._names(q.text, words) if n != q.entity and n not in q.entity))
         required += tuple(n for _, n in find_provinces(q.text) + find_countries(q.text) if n not in required)
-        items, total = aggregate(self.index, q, required=required)
+        window = constraints_of(q.text, self.index.tokenizer.tagged(q.text))
+        items, total = aggregate(self.index, q, required=required, years=window.years, months=window.months)
         if not items:
             return None
         noun = q.item_kind if q.item_kind not in ("哪里", "哪儿") else "地方"
@@ -137,6 +141,16 @@ class Answerer:
                       citations=tuple(citations), note=note)
 
     def _factoid_answer(self, raw: str, question: str, parsed: Question, note: str) -> Answer:
+        tagged = self.index.tokenizer.tagged(question)
+        analysis = analyze(question, tagged)
+        if not parsed.is_list:
+            parts = split_question(tagged, frozenset(self.index.lexicon.words))
+            distributive = any(w in question for w in word_set("distributives"))
+            if parts and (distributive or analysis.answer_type in ("number", "date")):
+                return self._multi_answer(raw, parts, note)
+        return self._single_answer(raw, question, parsed, analysis, note)
+
+    def _single_answer(self, raw: str, question: str, parsed: Question, analysis: Analysis, note: str) -> Answer:
         hits = self.searcher.search(question, k=max(SOURCES_SHOWN, 8))
         if not hits:
             return Answer(raw, False, NOT_FOUND, kind="none", note=note)
@@ -145,28 +159,58 @@ class Answerer:
         words = [w for w in content_words(all_words, STOPWORDS)
                  if not w.isascii() or w.isdigit() or self.index.chunks_with_token(w.lower()).size]
         weights = [self.idf(w) for w in words]
-        best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list, question=question)
+        best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list, question=question,
+                                   analysis=analysis)
         retrieved = self._articles_text(hits)
         answer_article = self._articles_text([best.hit])
+        typed = analysis.answer_type in TYPED_KINDS
+        focus = focus_noun(all_words, self.index.tokenizer.tags)
         evidence = Evidence(
             sentence_coverage=best.coverage,
-            article_coverage=self.coverage(words, weights, self._articles_text([best.hit])),
+            article_coverage=self.coverage(words, weights, answer_article),
             dense=best.hit.dense,
             unseen_share=self._unseen_share(words, weights, retrieved),
-            focus_seen=self._focus_seen(focus_noun(all_words, self.index.tokenizer.tags), retrieved),
-            names_seen=all(name in answer_article for name in self._names(question, all_words)),
-            quantity_seen=(not _QUANTITY_Q.search(question) or bool(_QUANTITY_A.search(best.text)))
-            and (not _DATE_Q.search(question) or bool(_DATE_A.search(best.text))),
-            numbers_seen=all(n in self._articles_text([best.hit]) for n in question_numbers(question)),
+            focus_seen=self._focus_seen(focus, retrieved) or (typed and not _names_a_category(focus)),
+            names_seen=all(name in answer_article for name in self._question_names(question, analysis)),
+            type_seen=not typed or bool(best.spans),
+            years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
+            numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
         )
         sources = self._sources(hits, best.hit)
+        extra: dict[str, object] = {"evidence": evidence.as_dict(), "answer_type": analysis.answer_type}
         if not is_supported(evidence):
             related = [c for n, c in enumerate(sources) if c.article_id not in {s.article_id for s in sources[:n]}]
-            return Answer(raw, False, NOT_FOUND, kind="none", related=tuple(related[:3]), note=note,
-                          extra={"evidence": evidence.as_dict()})
-        return Answer(raw, True, best.text, kind="factoid", citations=tuple(sources), note=note,
-                      items=(AnswerItem(best.text, best.text, (sources[0],)),),
-                      extra={"evidence": evidence.as_dict()})
+            return Answer(raw, False, NOT_FOUND, kind="none", related=tuple(related[:3]), note=note, extra=extra)
+        # A short answer only when a span stands right by the question's words; otherwise the
+        # quoted sentence speaks for itself.
+        # One span of the asked type in the sentence is the answer; with several (66名, 11名, 77具)
+        # choosing one would be a guess, so the sentence speaks for itself. A list is no span.
+        near = typed and not parsed.is_list and len({s.text for s in best.spans}) == 1
+        short = best.spans[0].text if near else ("是" if analysis.answer_type == "yesno" else "")
+        if short:
+            extra["short_answer"] = short
+        text = f"答：{short}\n{best.text}" if short else best.text
+        return Answer(raw, True, text, kind="factoid", citations=tuple(sources), note=note,
+                      items=(AnswerItem(short or best.text, best.text, (sources[0],)),), extra=extra)
+
+    def _multi_answer(self, raw: str, parts: list[str], note: str) -> Answer:
+        """One answer per part; found only when every part is, else say which part is missing."""
+        answers = [self.answer(part) for part in parts]
+        missing = [part for part, a in zip(parts, answers, strict=True) if not a.found]
+        citations: list[Citation] = []
+        for a in answers:
+            citations += [c for c in (a.citations or a.related) if c not in citations]
+        if missing:
+            lines = [f"没有找到关于“{part}”的报道。" for part in missing]
+            lines += [f"（{part}：{a.text.replace(chr(10), ' ')}）"
+                      for part, a in zip(parts, answers, strict=True) if a.found]
+            return Answer(raw, False, "\n".join(lines), kind="none", related=tuple(citations[:3]), note=note,
+                          extra={"parts": parts, "missing": missing})
+        text = "\n".join(f"{n}. {part}：{a.text.replace(chr(10), ' ')}"
+                         for n, (part, a) in enumerate(zip(parts, answers, strict=True), 1))
+        items = tuple(item for a in answers for item in a.items)
+        return Answer(raw, True, text, kind="factoid", items=items, citations=tuple(citations), note=note,
+                      extra={"parts": parts})
 
     def _articles_text(self, hits: list[Hit]) -> str:
         """Headline and body of every article behind ``hits``."""
@@ -177,6 +221,15 @@ class Answerer:
                 article = self.index.article_by_id.get(aid)
                 seen[aid] = (article.headline + "\n" + article.text) if article else hit.chunk.index_text
         return "\n".join(seen.values())
+
+    def _question_names(self, question: str, analysis: Analysis) -> set[str]:
+        """People, places and organisations a factoid question names: corpus names and words
+        jieba's tagger reads as names (an answer's article must hold each)."""
+        lexicon = self.index.lexicon
+        tags = self.index.tokenizer.tags
+        # A name the tagger only guessed (小微园 as a person) is no evidence; dictionary names are.
+        known = {n for n in analysis.constraints.names if tags.get(n, "")[:2] in ("nr", "ns", "nt", "nz")}
+        return {n for n in lexicon.people + lexicon.places if n in question} | known
 
     def _names(self, question: str, words: list[str]) -> set[str]:
         """People and places the question names: corpus names, 镇/村 names, words jieba tags as
@@ -215,10 +268,12 @@ class Answerer:
 
     def _best_sentence(
         self, hits: list[Hit], words: list[str], weights: list[float], wants_list: bool = False,
-        question: str = "",
+        question: str = "", analysis: Analysis | None = None,
     ) -> _Sentence:
         """The archive sentence that best answers: lexical evidence first, then the model's
-        judgement of meaning over the best few candidates (paraphrases share no words)."""
+        judgement of meaning over the best few candidates (paraphrases share no words). A
+        question that asks for a typed answer (an amount, a date, a person …) is answered only
+        by sentences holding a span of that type that the question does not already name."""
         scored: list[tuple[float, _Sentence]] = []
         top = hits[0].score or 1.0
         for hit in hits:
@@ -235,6 +290,10 @@ class Answerer:
         if not scored:
             return _Sentence(hits[0].chunk.text, hits[0], 0.0)
         scored.sort(key=lambda item: -item[0])
+        if analysis is not None and analysis.answer_type in TYPED_KINDS:
+            typed = [(score, replace(c, spans=spans)) for score, c in scored[:TYPED_CANDIDATES]
+                     if (spans := self._spans(c.text, analysis, question, words))]
+            scored = typed or scored[:1]
         shortlist = scored[:SENTENCE_RERANK]
         if question and len(shortlist) > 1 and SEMANTIC_WEIGHT > 0:
             qv = self.searcher.query_vector(question)
@@ -251,8 +310,32 @@ class Answerer:
             if same_article and best_score - score <= RUNNER_UP_MARGIN and other.text not in best.text:
                 first, second = sorted((best, other), key=lambda c: (c.hit.chunk.position,
                                                                      c.hit.chunk.text.find(c.text)))
-                return _Sentence(first.text + second.text, best.hit, max(best.coverage, other.coverage))
+                return _Sentence(first.text + second.text, best.hit, max(best.coverage, other.coverage),
+                                 best.spans + other.spans)
         return best
+
+    def _spans(self, sentence: str, analysis: Analysis, question: str, words: list[str]) -> tuple[Span, ...]:
+        """Spans of the asked type in ``sentence`` that the question does not name, nearest to
+        the question's words first."""
+        lexicon = self.index.lexicon
+        found = find_spans(sentence, analysis.answer_type, self.index.tokenizer.tagged(sentence),
+                           frozenset(lexicon.people), frozenset(lexicon.places))
+        spans = [s for s in found if s.text not in question and meets(s, analysis.unit, analysis.precision)]
+        measured = ""
+        if analysis.answer_type == "number":  # what is counted: 总投资 in 总投资是多少
+            noun = focus_noun(self.index.tokenizer.words(question), self.index.tokenizer.tags)
+            measured = noun if len(noun) >= 2 and noun not in GENERIC_FOCUS else analysis.focus
+        if len(measured) >= 2 and measured not in sentence:
+            return ()  # an amount of something else (GDP for 总投资) does not answer
+        level = PLACE_KINDS.get(analysis.focus, ()) if analysis.answer_type == "place" else ()
+        # 哪个村 is answered by a village, not by the town around it; 哪个国家 by a country
+        if level == ("国",):
+            spans = [s for s in spans if find_countries(s.text)]
+        elif level == ("省",):
+            spans = [s for s in spans if find_provinces(s.text) or s.text.endswith("省")]
+        elif level:
+            spans = [s for s in spans if s.text.endswith(level)]
+        return tuple(sorted(spans, key=lambda s: nearest_word(sentence, s, words)))
 
     def _sources(self, hits: list[Hit], answer_hit: Hit) -> list[Citation]:
         ordered = [answer_hit] + [h for h in hits if h.chunk.id != answer_hit.chunk.id]

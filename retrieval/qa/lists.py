@@ -128,20 +128,37 @@ def _event_item(article: Article, q: Question) -> _Found | None:
     return _Found(label or article.display_title, evidence, article)
 
 
+def in_window(article: Article, years: tuple[str, ...], months: tuple[int, ...]) -> bool:
+    """Whether the article's date falls in the asked years and months ("2019年", "7月份");
+    an article whose date says nothing of a year or month asked for is kept."""
+    if article.date:  # ISO: the archive states it
+        year, month = article.date[:4], int(article.date[5:7])
+        return (not years or year in years) and (not months or month in months)
+    printed = article.dateline
+    if months and "月" in printed:
+        head = printed.split("月", 1)[0][-2:].lstrip("年")
+        return not head.isdigit() or int(head) in months
+    return True
+
+
 def aggregate(
-    index: ArticleIndex, q: Question, max_items: int = 50, required: tuple[str, ...] = ()
+    index: ArticleIndex, q: Question, max_items: int = 50, required: tuple[str, ...] = (),
+    years: tuple[str, ...] = (), months: tuple[int, ...] = (),
 ) -> tuple[list[AnswerItem], int]:
     """Items for a person-centred list question, each citing its own article(s).
 
     ``required`` names (other people or places in the question) must all occur in an
-    article for it to count. Returns (items, total) where total counts items before
-    truncation to ``max_items``.
+    article for it to count; ``years`` and ``months`` restrict articles to a time window
+    (``in_window``). Returns (items, total) where total counts items before truncation to
+    ``max_items``.
     """
     found: list[_Found] = []
     authored = q.item_kind in AUTHORED_KINDS
     articles = index.articles_by_byline_name.get(q.entity, []) if authored else entity_articles(index, q.entity)
     for article in articles:
         if required and not all(n in article.headline or n in article.text for n in required):
+            continue
+        if (years or months) and not in_window(article, years, months):
             continue
         if authored:
             wanted_kind = AUTHORED_KINDS[q.item_kind]

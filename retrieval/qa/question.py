@@ -40,15 +40,6 @@ _MEASURE = frozenset(["所", "家", "位", "个", "种", "项", "座", "条", "�
 _OF_WHAT = re.compile(r"的([\u4e00-\u9fff]{2,4})(?:是什么|是谁|是多少|有多少|叫什么|是啥|叫啥)")
 
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?|[一二三四五六七八九十百]+[号届次期]")
-
-
-def question_numbers(text: str) -> list[str]:
-    """Numbers that identify something in the question (23 in 第23届, 十 in 神舟十号);
-    each must appear in the evidence."""
-    return _NUMBER.findall(text)
-
-
 _AGE = re.compile(r"多大|几岁|多少岁|年龄|年纪|岁数")
 
 

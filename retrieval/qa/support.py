@@ -21,7 +21,9 @@ class Evidence:
         articles behind the top search hits, not the whole archive).
     names_seen: every person or place the question names occurs in the answer's own article.
     numbers_seen: every number in the question occurs in the answer's article (第23届 vs 第22届).
-    quantity_seen: a 多少/几个 question's answer sentence states an amount.
+    type_seen: a question asking for a typed answer (an amount, a date, a person, a place …)
+        is answered by a sentence holding a span of that type the question does not name.
+    years_seen: the years the question names agree with the answer (``analysis.years_agree``).
     focus_seen: whether the thing asked for (市花 in 永康市的市花是什么) occurs in the retrieved
         articles, whole or by its last two characters (机制 for 新机制); a generic focus counts as seen.
     """
@@ -33,7 +35,8 @@ class Evidence:
     focus_seen: bool = True
     names_seen: bool = True
     numbers_seen: bool = True
-    quantity_seen: bool = True
+    type_seen: bool = True
+    years_seen: bool = True
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 4) for k, v in asdict(self).items()}
@@ -48,7 +51,8 @@ MAX_UNSEEN_SHARE = 0.8
 
 def is_supported(e: Evidence) -> bool:
     """True when the evidence is strong enough to answer rather than decline."""
-    if not (e.focus_seen and e.names_seen and e.numbers_seen and e.quantity_seen) or e.unseen_share > MAX_UNSEEN_SHARE:
+    gates = (e.focus_seen, e.names_seen, e.numbers_seen, e.type_seen, e.years_seen)
+    if not all(gates) or e.unseen_share > MAX_UNSEEN_SHARE:
         return False
     return (
         e.article_coverage >= MIN_ARTICLE_COVERAGE

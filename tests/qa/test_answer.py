@@ -101,10 +101,14 @@ def test_factoid_is_an_archive_sentence_with_sources(seed_service: NewsQA, quest
     _assert_well_formed(answer, question)
     assert answer.found and answer.kind == "factoid"
     assert expected in answer.text
-    assert any(answer.text in text for text in _articles_text(seed_service)), "answer must be verbatim"
+    quoted = answer.items[0].evidence  # the sentence, after an optional "答：<span>" line
+    assert answer.text.endswith(quoted)
+    assert any(quoted in text for text in _articles_text(seed_service)), "answer must be verbatim"
+    if answer.text.startswith("答："):  # the short answer is a span of the quoted sentence
+        assert answer.items[0].label in quoted and answer.text.split("\n", 1)[0] == "答：" + answer.items[0].label
     assert answer.citations[0].source in CORPUS_FILES
     assert all(c.source in CORPUS_FILES for c in answer.citations)
-    assert answer.text in answer.citations[0].text, "the first source holds the answer sentence"
+    assert quoted in answer.citations[0].text, "the first source holds the answer sentence"
 
 
 # -- declining ---------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from retrieval.qa.question import (
     content_words,
     focus_noun,
     parse_question,
-    question_numbers,
 )
 
 LEXICON = Lexicon(people=("张赤奎", "朱志", "朱志杰", "章旭升"), places=("古山镇", "舟山镇"))
@@ -156,19 +155,3 @@ def test_content_words_use_the_given_stopwords() -> None:
 
 def test_content_words_strip_spaces() -> None:
     assert content_words([" 五金 ", "\t永康"], frozenset()) == ["五金", "永康"]
-
-
-# -- question_numbers ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("text", "numbers"), [
-    ("第23届运动会在哪里举行", ["23"]),
-    ("古山镇1-7月规上工业总产值增长了多少", ["1", "7"]),
-    ("增长了13.25%", ["13.25"]),
-    ("神舟十号什么时候发射", ["十号"]),
-    ("第十二届读书节", ["十二届"]),
-    ("“三服务”活动", []),  # 三 counts only before 号/届/次/期
-    ("朱志杰去过哪些镇", []),
-])
-def test_question_numbers(text: str, numbers: list[str]) -> None:
-    assert question_numbers(text) == numbers

@@ -1,0 +1,172 @@
+"""Question analysis: the kind of answer a question asks for, and the constraints an answer
+must meet (years, months, identifiers, the people and places it names).
+
+Pure functions over the question's tagged words; the cue words are data files
+(``retrieval/lexicon/data/answer_cues.tsv``, ``focus_types.tsv``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from retrieval.lexicon.words import word_list, word_table
+
+AnswerType = Literal["number", "date", "person", "role", "place", "organization", "name", "yesno",
+                     "description"]
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# 7月, 7、8月份, 1-7月 (a range): the months named, with the year they follow, if any.
+_MONTHS = re.compile(r"(?<!\d)((?:\d{1,2}\s*[、,，和及]\s*)*\d{1,2})(?:\s*[-—至到~]\s*(\d{1,2}))?\s*月")
+_MONTH_CN = re.compile(r"([一二三四五六七八九十]{1,2})月份?")
+_CN_MONTHS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "十一": 11, "十二": 12}
+# An identifier names one of a series: 第23届, 神舟十号, 十四五.
+_IDENTIFIER = re.compile(r"第\s*[\d一二三四五六七八九十百]+\s*[届次期批轮号]|[\u4e00-\u9fff]{2}[一二三四五六七八九十]+号")
+_NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
+_PERSON_TAGS = frozenset({"nr", "nrt", "nrfg"})
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What an answer's evidence must agree with. ``years`` as "2022"; ``months`` 1–12 (only
+    when the question names a month without a year range); ``identifiers`` as written
+    (第23届); ``names`` are the people, places and organisations the question names."""
+
+    years: tuple[str, ...] = ()
+    months: tuple[int, ...] = ()
+    identifiers: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """``answer_type``: what the answer must contain; ``focus``: the noun asked for ("" if
+    none); ``subject``: for "X是谁" the X asked about; ``unit``: the unit an amount must carry
+    (亿, 件, 岁; "" if any); ``precision``: for a date, "year", "month" or "day" ("" if any)."""
+
+    answer_type: AnswerType
+    focus: str = ""
+    subject: str = ""
+    constraints: Constraints = Constraints()
+    unit: str = ""
+    precision: str = ""
+
+
+def _cue(text: str) -> tuple[str, AnswerType | None]:
+    """The longest interrogative cue in ``text`` and its type ("" and None if there is none).
+    Yes/no cues count only when no other cue does (吗 only at the end)."""
+    table = word_table("answer_cues")
+    # 几家 asks for a number, 哪几家 for which ones
+    found = [cue for cue, kind in table.items()
+             if kind != "yesno" and cue in text and not (cue.startswith("几") and "哪" + cue in text)]
+    if found:
+        cue = max(found, key=len)
+        return cue, table[cue]  # type: ignore[return-value]
+    stripped = text.rstrip("？?。!！ ")
+    for cue, kind in table.items():
+        if kind == "yesno" and (stripped.endswith(cue) if len(cue) == 1 else cue in text):
+            return cue, "yesno"
+    return "", None
+
+
+def _typed_noun(candidates: list[str]) -> tuple[str, AnswerType | None]:
+    """The first of ``candidates`` (strings, most specific first) that names a known kind."""
+    table = word_table("focus_types")
+    for text in candidates:
+        if text in table:
+            return text, table[text]  # type: ignore[return-value]
+    return "", None
+
+
+def _focus(text: str, cue: str, cue_type: str | None) -> tuple[str, AnswerType | None, bool]:
+    """The noun asked for, its kind, and whether it follows the cue: right after the cue
+    (哪个国家 → 国家), else right before it (交付量是多少 → 交付量), else at the end of a
+    cue-less question (…死亡人数)."""
+    at = text.find(cue) if cue else len(text.rstrip("？?。!！ "))
+    after = text[at + len(cue) :].lstrip("个位家些种项座所条件名")
+    before = text[:at].rstrip("是的为有在达了")
+    # 什么重要会议 → 会议: after 什么/哪些, the longest known noun ending the first few characters;
+    # after other cues only a noun right at the cue (哪个国家)
+    heads = [after[:n][-m:] for n in range(4, 0, -1) for m in range(n, 0, -1)] if cue_type == "which" else []
+    noun, kind = _typed_noun(heads)
+    if kind is not None:
+        return noun, kind, True
+    noun, kind = _typed_noun([before[-n:] for n in range(5, 0, -1) if len(before) >= n])
+    return noun, kind, False
+
+
+def years_in(text: str) -> list[str]:
+    """The years ("2022") a text names as 2022年."""
+    return _YEAR.findall(text)
+
+
+def years_agree(years: tuple[str, ...], sentence: str, context: str) -> bool:
+    """Whether an answer sentence meets the question's years: each asked year is in the sentence
+    or its context (headline, date), and the sentence does not speak of other years only
+    ("2022年的交付量" is not answered by a sentence about 2021)."""
+    if not years:
+        return True
+    if not all(y in sentence or y in context for y in years):
+        return False
+    named = years_in(sentence)
+    return not named or any(y in named for y in years)
+
+
+def constraints_of(text: str, words: list[tuple[str, str]]) -> Constraints:
+    """Years, months, identifiers and names in a question."""
+    years = tuple(dict.fromkeys(years_in(text)))
+    months: list[int] = []
+    for listed, until in _MONTHS.findall(text):
+        named = [int(n) for n in re.findall(r"\d+", listed)]
+        months += list(range(named[0], int(until) + 1)) if until and len(named) == 1 else named
+        if until and len(named) > 1:
+            months.append(int(until))
+    months = [m for m in months if 1 <= m <= 12]
+    months += [_CN_MONTHS[m] for m in _MONTH_CN.findall(text) if m in _CN_MONTHS]
+    identifiers = tuple(dict.fromkeys(m.group(0).replace(" ", "") for m in _IDENTIFIER.finditer(text)))
+    names = tuple(dict.fromkeys(w for w, tag in words if tag in _NAME_TAGS and len(w) >= 2))
+    return Constraints(years, tuple(dict.fromkeys(months)), identifiers, names)
+
+
+def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:
+    """Analyse a normalised question given its (word, POS tag) pairs."""
+    constraints = constraints_of(text, words)
+    cue, cue_type = _cue(text)
+    focus, focus_type, follows = _focus(text, cue, cue_type)
+    for size in range(min(len(cue) - 1, 3), 0, -1):  # a cue that names its noun: 哪个村, 哪个国家
+        if cue[-size:] in word_table("focus_types") and cue_type != "which":
+            focus = cue[-size:]
+            break
+    subject = ""
+    if cue == "是谁":
+        subject = text[: text.find(cue)].strip()
+        # "编剧是谁" asks for a person; "朱志杰是谁" (a bare name) asks for that person's role
+        named = any(name in subject for name, tag in words if tag in _PERSON_TAGS)
+        cue_type = "role" if named and focus_type in (None, "role") else "person"
+    # A noun after the cue names the kind (哪个国家 → place); one before it only refines a cue
+    # that says little by itself (什么, 多少 → 交付量是多少 stays a number).
+    weak = cue_type in (None, "name", "which")
+    if focus_type is not None and cue != "是谁" and (weak or (follows and cue_type != "number")):
+        answer_type: AnswerType = focus_type
+    else:
+        answer_type = cue_type if cue_type not in (None, "which") else "description"  # type: ignore[assignment]
+    unit = _unit(text) if answer_type == "number" else ""
+    precision = next((p for cue, p in word_table("date_cues").items() if cue in text), "") if answer_type == "date" else ""
+    return Analysis(answer_type, focus, subject, constraints, unit, precision)
+
+
+def _unit(text: str) -> str:
+    """The unit an asked amount must carry: written after 多少/几 (多少亿元 → 亿元), or implied
+    by the question (几岁, 年龄 → 岁); "" if the question leaves it open."""
+    for cue, unit in word_table("unit_cues").items():
+        if cue in text:
+            return unit
+    units = sorted(word_list("units"), key=len, reverse=True)
+    for asking in ("多少", "几"):
+        at = text.find(asking)
+        if at >= 0:
+            rest = text[at + len(asking) :]
+            return next((u for u in units if rest.startswith(u)), "")
+    return ""

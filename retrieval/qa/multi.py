@@ -1,0 +1,58 @@
+"""Questions that ask for several facts at once: split "X和Y的Z分别是多少" into one question per
+conjunct, so each part is answered (or not) with its own evidence.
+
+    2021年香港和澳门的GDP增长率      → 2021年香港的GDP增长率 | 2021年澳门的GDP增长率
+    宣誓仪式及首次会议的时间          → 宣誓仪式的时间 | 首次会议的时间
+    活动的开始和结束时间              → 活动的开始时间 | 活动的结束时间
+
+Conjunctions and the words that bound a conjunct are data (``retrieval/lexicon/data/``).
+"""
+
+from __future__ import annotations
+
+from retrieval.lexicon.words import word_set
+
+# Tags of words that can stand in a conjunct: nouns, names, verbs used as nouns, numerals.
+_CONJUNCT_TAGS = ("n", "v", "j", "m", "eng", "t", "a")
+
+
+def _bounded(word: str, tag: str) -> bool:
+    """Whether ``word`` ends a conjunct (的, 分别, punctuation, question words …)."""
+    return word in word_set("conjunct_bounds") or not tag.startswith(_CONJUNCT_TAGS)
+
+
+def split_question(words: list[tuple[str, str]], names: frozenset[str] = frozenset()) -> list[str]:
+    """The parts of a multi-fact question from its (word, tag) pairs; [] if it asks one thing.
+
+    Splits at the first conjunction whose both sides are content words; the right conjunct runs
+    to the next bound, the left one mirrors its length (or stops at a bound), and a head the left
+    conjunct lacks (时间 in 开始和结束时间) is shared. "分别"/"各" are dropped from the parts."""
+    conjunctions = word_set("conjunctions")
+    tokens = [w for w, _ in words]
+    for i, (word, _tag) in enumerate(words):
+        if word not in conjunctions or i == 0 or i + 1 >= len(words):
+            continue
+        if _bounded(*words[i - 1]) or _bounded(*words[i + 1]):
+            continue
+        j = i + 1
+        while j < len(words) and not _bounded(*words[j]):
+            j += 1
+        right = tokens[i + 1 : j]
+        k = i - 1
+        while k >= 0 and not _bounded(*words[k]) and i - k <= len(right):
+            if words[k][0] in names and i - k < len(right):  # a name is a whole conjunct
+                k -= 1
+                break
+            k -= 1
+        left = tokens[k + 1 : i]
+        head = right[len(left) :] if len(left) < len(right) else []
+        prefix, suffix = tokens[: k + 1], tokens[j:]
+        parts = ["".join(prefix + left + head + suffix), "".join(prefix + right + suffix)]
+        return [_drop_distributive(p) for p in parts]
+    return []
+
+
+def _drop_distributive(text: str) -> str:
+    for word in word_set("distributives"):
+        text = text.replace(word, "")
+    return text

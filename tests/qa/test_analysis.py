@@ -1,0 +1,98 @@
+"""Question analysis: the kind of answer asked for and the constraints, with no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.lexicon.mining import Lexicon
+from retrieval.lexicon.tokenizer import WordTokenizer
+from retrieval.qa.analysis import analyze, years_agree
+
+TOKENIZER = WordTokenizer(Lexicon(("朱志杰",), ("古山镇", "舟山镇")))
+
+
+def _analyze(question: str):  # type: ignore[no-untyped-def]
+    return analyze(question, TOKENIZER.tagged(question))
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("印控克什米尔地区寺庙踩踏事故死亡人数", "number"),  # no interrogative: the head noun decides
+    ("2022年特斯拉的交付量是多少", "number"),
+    ("古山镇规上工业总产值增长了多少？", "number"),
+    ("第23届五金博览会什么时候开幕", "date"),
+    ("第七届香港立法会议员宣誓仪式的时间", "date"),
+    ("电影《长津湖》的编剧是谁", "person"),
+    ("谁主持了会议", "person"),
+    ("朱志杰是谁", "role"),
+    ("RCEP具体包括哪些国家", "place"),
+    ("市委书记在哪个镇说了要打造工业强镇", "place"),
+    ("和哪些公司签了协议", "organization"),
+    ("这次活动叫什么", "name"),
+    ("朱志杰去过古山镇吗", "yesno"),
+    ("为什么说舟山镇很重要", "description"),
+])
+def test_answer_type(question: str, kind: str) -> None:
+    assert _analyze(question).answer_type == kind
+
+
+def test_constraints() -> None:
+    c = _analyze("2021年第23届博览会在古山镇7月份开了几天").constraints
+    assert c.years == ("2021",)
+    assert 7 in c.months
+    assert c.identifiers == ("第23届",)
+    assert "古山镇" in c.names
+
+
+def test_a_question_without_constraints_has_none() -> None:
+    c = _analyze("舟山镇被比作什么").constraints
+    assert c.years == () and c.months == () and c.identifiers == ()
+
+
+def test_role_question_keeps_its_subject() -> None:
+    a = _analyze("朱志杰是谁")
+    assert a.subject == "朱志杰"
+
+
+@pytest.mark.parametrize(("question", "months"), [
+    ("温家宝7、8月份去地方考察过哪些省", (7, 8)),
+    ("古山镇1-7月规上工业总产值增长了多少", (1, 2, 3, 4, 5, 6, 7)),  # a range
+    ("2019年4月习近平会见了哪些外国领导人", (4,)),
+    ("五月份开了哪些会", (5,)),
+])
+def test_months_named_or_ranged(question: str, months: tuple[int, ...]) -> None:
+    assert _analyze(question).constraints.months == months
+
+
+@pytest.mark.parametrize(("sentence", "context", "agrees"), [
+    ("2022年交付量达131万辆。", "", True),
+    ("2021年交付量达93万辆。", "", False),  # another year only: the asked fact is not here
+    ("全年交付量达131万辆。", "2022年交付量创新高", True),  # the year is in the headline
+    ("交付量达131万辆。", "", False),  # the year is nowhere
+    ("2022年交付量达131万辆，比2021年增长40%。", "", True),
+])
+def test_years_agree(sentence: str, context: str, agrees: bool) -> None:
+    assert years_agree(("2022",), sentence, context) is agrees
+    assert years_agree((), sentence, context)  # no year asked: nothing to disagree with
+
+
+@pytest.mark.parametrize(("question", "identifiers"), [
+    ("第23届运动会在哪里举行", ("第23届",)),
+    ("第十二届读书节什么时候开", ("第十二届",)),
+    ("“三服务”活动", ()),
+    ("古山镇1-7月规上工业总产值增长了多少", ()),  # a period, not an identifier
+])
+def test_identifiers(question: str, identifiers: tuple[str, ...]) -> None:
+    assert _analyze(question).constraints.identifiers == identifiers
+
+
+@pytest.mark.parametrize(("question", "unit", "precision"), [
+    ("金台铁路总投资多少亿", "亿", ""),
+    ("一共有多少件文物", "件", ""),
+    ("永康市的市长多大年纪", "岁", ""),
+    ("舟山镇的人口是多少", "", ""),
+    ("巴科是哪一年当上校长的", "", "year"),
+    ("十八大哪天开幕", "", "day"),
+])
+def test_unit_and_date_precision(question: str, unit: str, precision: str) -> None:
+    a = _analyze(question)
+    assert (a.unit, a.precision) == (unit, precision)
