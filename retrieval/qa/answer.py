@@ -18,16 +18,15 @@ from retrieval.lexicon.words import word_set, word_table
 from retrieval.models import Answer, AnswerItem, Citation, Hit
 from retrieval.qa.analysis import Analysis, analyze, constraints_of, years_agree
 from retrieval.qa.lists import aggregate
-from retrieval.qa.multi import split_question
+from retrieval.qa.multi import combine, split_question
 from retrieval.qa.question import (
     GENERIC_FOCUS,
-    PLACE_KINDS,
     Question,
     content_words,
     focus_noun,
     parse_question,
 )
-from retrieval.qa.spans import Span, find_spans, meets, nearest_word
+from retrieval.qa.spans import Span, answer_spans
 from retrieval.qa.support import Evidence, is_supported
 from retrieval.search import HybridSearcher
 from retrieval.text import HAN_RUN, has_text, split_sentences
@@ -194,23 +193,8 @@ class Answerer:
                       items=(AnswerItem(short or best.text, best.text, (sources[0],)),), extra=extra)
 
     def _multi_answer(self, raw: str, parts: list[str], note: str) -> Answer:
-        """One answer per part; found only when every part is, else say which part is missing."""
-        answers = [self.answer(part) for part in parts]
-        missing = [part for part, a in zip(parts, answers, strict=True) if not a.found]
-        citations: list[Citation] = []
-        for a in answers:
-            citations += [c for c in (a.citations or a.related) if c not in citations]
-        if missing:
-            lines = [f"没有找到关于“{part}”的报道。" for part in missing]
-            lines += [f"（{part}：{a.text.replace(chr(10), ' ')}）"
-                      for part, a in zip(parts, answers, strict=True) if a.found]
-            return Answer(raw, False, "\n".join(lines), kind="none", related=tuple(citations[:3]), note=note,
-                          extra={"parts": parts, "missing": missing})
-        text = "\n".join(f"{n}. {part}：{a.text.replace(chr(10), ' ')}"
-                         for n, (part, a) in enumerate(zip(parts, answers, strict=True), 1))
-        items = tuple(item for a in answers for item in a.items)
-        return Answer(raw, True, text, kind="factoid", items=items, citations=tuple(citations), note=note,
-                      extra={"parts": parts})
+        """One answer per part, combined (``multi.combine``)."""
+        return combine(raw, parts, [self.answer(part) for part in parts], note)
 
     def _articles_text(self, hits: list[Hit]) -> str:
         """Headline and body of every article behind ``hits``."""
@@ -291,8 +275,12 @@ class Answerer:
             return _Sentence(hits[0].chunk.text, hits[0], 0.0)
         scored.sort(key=lambda item: -item[0])
         if analysis is not None and analysis.answer_type in TYPED_KINDS:
+            measured = ""
+            if analysis.answer_type == "number":  # what is counted: 总投资 in 总投资是多少
+                noun = focus_noun(self.index.tokenizer.words(question), self.index.tokenizer.tags)
+                measured = noun if len(noun) >= 2 and noun not in GENERIC_FOCUS else analysis.focus
             typed = [(score, replace(c, spans=spans)) for score, c in scored[:TYPED_CANDIDATES]
-                     if (spans := self._spans(c.text, analysis, question, words))]
+                     if (spans := self._spans(c.text, analysis, question, words, measured))]
             scored = typed or scored[:1]
         shortlist = scored[:SENTENCE_RERANK]
         if question and len(shortlist) > 1 and SEMANTIC_WEIGHT > 0:
@@ -314,28 +302,11 @@ class Answerer:
                                  best.spans + other.spans)
         return best
 
-    def _spans(self, sentence: str, analysis: Analysis, question: str, words: list[str]) -> tuple[Span, ...]:
-        """Spans of the asked type in ``sentence`` that the question does not name, nearest to
-        the question's words first."""
+    def _spans(self, sentence: str, analysis: Analysis, question: str, words: list[str],
+               measured: str) -> tuple[Span, ...]:
         lexicon = self.index.lexicon
-        found = find_spans(sentence, analysis.answer_type, self.index.tokenizer.tagged(sentence),
-                           frozenset(lexicon.people), frozenset(lexicon.places))
-        spans = [s for s in found if s.text not in question and meets(s, analysis.unit, analysis.precision)]
-        measured = ""
-        if analysis.answer_type == "number":  # what is counted: 总投资 in 总投资是多少
-            noun = focus_noun(self.index.tokenizer.words(question), self.index.tokenizer.tags)
-            measured = noun if len(noun) >= 2 and noun not in GENERIC_FOCUS else analysis.focus
-        if len(measured) >= 2 and measured not in sentence:
-            return ()  # an amount of something else (GDP for 总投资) does not answer
-        level = PLACE_KINDS.get(analysis.focus, ()) if analysis.answer_type == "place" else ()
-        # 哪个村 is answered by a village, not by the town around it; 哪个国家 by a country
-        if level == ("国",):
-            spans = [s for s in spans if find_countries(s.text)]
-        elif level == ("省",):
-            spans = [s for s in spans if find_provinces(s.text) or s.text.endswith("省")]
-        elif level:
-            spans = [s for s in spans if s.text.endswith(level)]
-        return tuple(sorted(spans, key=lambda s: nearest_word(sentence, s, words)))
+        return answer_spans(sentence, self.index.tokenizer.tagged(sentence), analysis, question, words,
+                            measured, frozenset(lexicon.people), frozenset(lexicon.places))
 
     def _sources(self, hits: list[Hit], answer_hit: Hit) -> list[Citation]:
         ordered = [answer_hit] + [h for h in hits if h.chunk.id != answer_hit.chunk.id]

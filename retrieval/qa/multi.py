@@ -11,6 +11,7 @@ Conjunctions and the words that bound a conjunct are data (``retrieval/lexicon/d
 from __future__ import annotations
 
 from retrieval.lexicon.words import word_set
+from retrieval.models import Answer, Citation
 
 # Tags of words that can stand in a conjunct: nouns, names, verbs used as nouns, numerals.
 _CONJUNCT_TAGS = ("n", "v", "j", "m", "eng", "t", "a")
@@ -56,3 +57,23 @@ def _drop_distributive(text: str) -> str:
     for word in word_set("distributives"):
         text = text.replace(word, "")
     return text
+
+
+def combine(raw: str, parts: list[str], answers: list[Answer], note: str) -> Answer:
+    """One reply from the answers to each part: found only when every part is; otherwise it
+    says which part the archive does not cover, and shows what was found for the others."""
+    missing = [part for part, a in zip(parts, answers, strict=True) if not a.found]
+    citations: list[Citation] = []
+    for a in answers:
+        citations += [c for c in (a.citations or a.related) if c not in citations]
+    if missing:
+        lines = [f"没有找到关于“{part}”的报道。" for part in missing]
+        lines += [f"（{part}：{a.text.replace(chr(10), ' ')}）" for part, a in zip(parts, answers, strict=True)
+                  if a.found]
+        return Answer(raw, False, "\n".join(lines), kind="none", related=tuple(citations[:3]), note=note,
+                      extra={"parts": parts, "missing": missing})
+    text = "\n".join(f"{n}. {part}：{a.text.replace(chr(10), ' ')}"
+                     for n, (part, a) in enumerate(zip(parts, answers, strict=True), 1))
+    items = tuple(item for a in answers for item in a.items)
+    return Answer(raw, True, text, kind="factoid", items=items, citations=tuple(citations), note=note,
+                  extra={"parts": parts})

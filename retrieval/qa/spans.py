@@ -13,6 +13,8 @@ from functools import cache
 
 from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.words import word_list, word_table
+from retrieval.qa.analysis import Analysis
+from retrieval.qa.question import PLACE_KINDS
 
 _DIGITS = r"[0-9０-９][0-9０-９,，.．]*|[零〇一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?"
 _DATE = re.compile(
@@ -111,6 +113,27 @@ def meets(span: Span, unit: str = "", precision: str = "") -> bool:
     if precision == "day":
         return "日" in span.text or "号" in span.text
     return True
+
+
+def answer_spans(sentence: str, words_tagged: list[tuple[str, str]], analysis: Analysis, question: str,
+                 question_words: list[str], measured: str = "", people: frozenset[str] = frozenset(),
+                 places: frozenset[str] = frozenset()) -> tuple[Span, ...]:
+    """Spans of the asked kind in ``sentence`` that can answer: not named by the question, with
+    the asked unit or date precision, at the asked place level (哪个村 → a village, 哪个国家 →
+    a country), in a sentence that names the ``measured`` noun of an amount (GDP does not
+    answer 总投资); nearest to the question's words first."""
+    if len(measured) >= 2 and measured not in sentence:
+        return ()
+    found = find_spans(sentence, analysis.answer_type, words_tagged, people, places)
+    spans = [s for s in found if s.text not in question and meets(s, analysis.unit, analysis.precision)]
+    level = PLACE_KINDS.get(analysis.focus, ()) if analysis.answer_type == "place" else ()
+    if level == ("国",):
+        spans = [s for s in spans if find_countries(s.text)]
+    elif level == ("省",):
+        spans = [s for s in spans if find_provinces(s.text) or s.text.endswith("省")]
+    elif level:
+        spans = [s for s in spans if s.text.endswith(level)]
+    return tuple(sorted(spans, key=lambda s: nearest_word(sentence, s, question_words)))
 
 
 def nearest_word(sentence: str, span: Span, words: list[str]) -> int:
