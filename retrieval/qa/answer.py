@@ -211,8 +211,11 @@ class Answerer:
         jieba's tagger reads as names (an answer's article must hold each)."""
         lexicon = self.index.lexicon
         tags = self.index.tokenizer.tags
-        # A name the tagger only guessed (小微园 as a person) is no evidence; dictionary names are.
+        # Dictionary names count; a word the tagger only guesses is a name when it reads as a
+        # person's name, surname first (章旭升), not when it is any unknown word (小微园).
         known = {n for n in analysis.constraints.names if tags.get(n, "")[:2] in ("nr", "ns", "nt", "nz")}
+        known |= {w for w, tag in self.index.tokenizer.tagged(question)
+                  if tag.startswith("nr") and 2 <= len(w) <= 3 and w[0] in SURNAMES and HAN_RUN.fullmatch(w)}
         return {n for n in lexicon.people + lexicon.places if n in question} | known
 
     def _names(self, question: str, words: list[str]) -> set[str]:
