@@ -24,6 +24,7 @@ from bot.cli_format import (
     print_article,
     print_check,
     print_hits,
+    print_problems,
 )
 from bot.settings import Settings
 from retrieval.index.store import IndexStoreError
@@ -115,9 +116,7 @@ def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: boo
             report = obj.service.reindex(corpus, rebuild=rebuild, progress=progress)
         except IndexStoreError as exc:
             raise CliError(str(exc)) from None
-    for problem in report.problems:
-        where = f"第 {problem.line} 行：" if problem.line else ""
-        click.echo(f"警告：{problem.path}：{where}{problem.message}", err=True)
+    print_problems(report.problems)
     if as_json:
         data = asdict(report)
         data["problems"] = [asdict(p) for p in report.problems]
@@ -138,9 +137,7 @@ def articles_cmd(obj: Context, path: Path | None, as_json: bool) -> None:
     if not path.exists():
         raise CliError(f"{path} 不存在。")
     report = load_corpus(path)
-    for problem in report.problems:
-        where = f"第 {problem.line} 行：" if problem.line else ""
-        click.echo(f"警告：{problem.path}：{where}{problem.message}", err=True)
+    print_problems(report.problems)
     if as_json:
         rows = [{**asdict(a), "headline": a.headline} for a in report.articles]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))

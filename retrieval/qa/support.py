@@ -19,8 +19,10 @@ class Evidence:
     dense: cosine between question and passage embeddings.
     unseen_share: idf-weighted share of question words absent from the retrieved articles (the
         articles behind the top search hits, not the whole archive).
-    names_seen: every person or place the question names occurs in the answer's own article.
-    numbers_seen: every number in the question occurs in the answer's article (第23届 vs 第22届).
+    names_seen: every person, place or organisation the question names occurs in the answer's
+        own article.
+    numbers_seen: every identifier the question names occurs in the answer's article (第23届 vs
+        第22届); years and other numbers are checked by ``years_seen`` and ``type_seen``.
     type_seen: a question asking for a typed answer (an amount, a date, a person, a place …)
         is answered by a sentence holding a span of that type the question does not name.
     years_seen: the years the question names agree with the answer (``analysis.years_agree``).
