@@ -58,9 +58,7 @@ def _cue(text: str) -> tuple[str, AnswerType | None]:
     """The longest interrogative cue in ``text`` and its type ("" and None if there is none).
     Yes/no cues count only when no other cue does (吗 only at the end)."""
     table = word_table("answer_cues")
-    # 几家 asks for a number, 哪几家 for which ones
-    found = [cue for cue, kind in table.items()
-             if kind != "yesno" and cue in text and not (cue.startswith("几") and "哪" + cue in text)]
+    found = [cue for cue, kind in table.items() if kind != "yesno" and cue in text]
     if found:
         cue = max(found, key=len)
         return cue, table[cue]  # type: ignore[return-value]
