@@ -44,14 +44,13 @@ class Constraints:
 class Analysis:
     """``answer_type``: what the answer must contain; ``focus``: the noun asked for ("" if
     none); ``subject``: for "X是谁" the X asked about; ``unit``: the unit an amount must carry
-    (亿, 件, 岁; "" if any); ``precision``: for a date, "year", "month" or "day" ("" if any)."""
+    (亿, 件, 岁; "" if any)."""
 
     answer_type: AnswerType
     focus: str = ""
     subject: str = ""
     constraints: Constraints = Constraints()
     unit: str = ""
-    precision: str = ""
 
 
 def _cue(text: str) -> tuple[str, AnswerType | None]:
@@ -151,8 +150,7 @@ def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:
     else:
         answer_type = cue_type if cue_type not in (None, "which") else "description"  # type: ignore[assignment]
     unit = _unit(text) if answer_type == "number" else ""
-    precision = next((p for cue, p in word_table("date_cues").items() if cue in text), "") if answer_type == "date" else ""
-    return Analysis(answer_type, focus, subject, constraints, unit, precision)
+    return Analysis(answer_type, focus, subject, constraints, unit)
 
 
 def _unit(text: str) -> str:

@@ -92,33 +92,27 @@ def find_spans(sentence: str, kind: str, words: list[tuple[str, str]], people: f
     return sorted(found, key=lambda s: s.start)
 
 
-def meets(span: Span, unit: str = "", precision: str = "") -> bool:
+def meets(span: Span, unit: str = "") -> bool:
     """Whether an amount carries the asked unit (亿 matches 276亿元; 万 is a magnitude, so 万元
-    matches 元) and a date is as precise as asked (a year, a month, a day)."""
-    if unit:
-        stem = unit.lstrip("万亿千百") or unit
-        alike = (stem, *word_table("unit_equivalents").get(stem, "").split())
-        return unit in span.text or span.text.endswith(alike) or any(u in span.text for u in alike[1:])
-    if precision == "year":
-        return "年" in span.text and any(ch.isdigit() for ch in span.text.split("年")[0][-4:])
-    if precision == "month":
-        return "月" in span.text
-    if precision == "day":
-        return "日" in span.text or "号" in span.text
-    return True
+    matches 元; 人 is counted as 名, 位, 具 too); any span meets an empty unit."""
+    if not unit:
+        return True
+    stem = unit.lstrip("万亿千百") or unit
+    alike = (stem, *word_table("unit_equivalents").get(stem, "").split())
+    return unit in span.text or span.text.endswith(alike) or any(u in span.text for u in alike[1:])
 
 
 def answer_spans(sentence: str, words_tagged: list[tuple[str, str]], analysis: Analysis, question: str,
                  question_words: list[str], measured: str = "", people: frozenset[str] = frozenset(),
                  places: frozenset[str] = frozenset()) -> tuple[Span, ...]:
     """Spans of the asked kind in ``sentence`` that can answer: not named by the question, with
-    the asked unit or date precision, at the asked place level (哪个村 → a village, 哪个国家 →
+    the asked unit, at the asked place level (哪个村 → a village, 哪个国家 →
     a country), in a sentence that names the ``measured`` noun of an amount (GDP does not
     answer 总投资); nearest to the question's words first."""
     if len(measured) >= 2 and measured not in sentence:
         return ()
     found = find_spans(sentence, analysis.answer_type, words_tagged, people, places)
-    spans = [s for s in found if s.text not in question and meets(s, analysis.unit, analysis.precision)]
+    spans = [s for s in found if s.text not in question and meets(s, analysis.unit)]
     level = PLACE_KINDS.get(analysis.focus, ()) if analysis.answer_type == "place" else ()
     if level == ("国",):
         spans = [s for s in spans if find_countries(s.text)]

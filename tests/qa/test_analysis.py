@@ -85,14 +85,11 @@ def test_identifiers(question: str, identifiers: tuple[str, ...]) -> None:
     assert _analyze(question).constraints.identifiers == identifiers
 
 
-@pytest.mark.parametrize(("question", "unit", "precision"), [
-    ("金台铁路总投资多少亿", "亿", ""),
-    ("一共有多少件文物", "件", ""),
-    ("永康市的市长多大年纪", "岁", ""),
-    ("舟山镇的人口是多少", "", ""),
-    ("巴科是哪一年当上校长的", "", "year"),
-    ("十八大哪天开幕", "", "day"),
+@pytest.mark.parametrize(("question", "unit"), [
+    ("金台铁路总投资多少亿", "亿"),
+    ("一共有多少件文物", "件"),
+    ("永康市的市长多大年纪", "岁"),
+    ("舟山镇的人口是多少", ""),
 ])
-def test_unit_and_date_precision(question: str, unit: str, precision: str) -> None:
-    a = _analyze(question)
-    assert (a.unit, a.precision) == (unit, precision)
+def test_unit(question: str, unit: str) -> None:
+    assert _analyze(question).unit == unit

@@ -44,16 +44,12 @@ def test_spans_are_in_order_with_true_offsets() -> None:
         assert all(SENTENCE[s.start : s.start + len(s.text)] == s.text for s in spans)
 
 
-@pytest.mark.parametrize(("text", "unit", "precision", "ok"), [
-    ("276亿元", "亿", "", True),
-    ("7200万人次", "亿元", "", False),  # another unit: not the amount asked for
-    ("77具", "人", "", True),  # bodies count people
-    ("3200万元", "元", "", True),  # 万 is a magnitude
-    ("13.25%", "", "", True),  # no unit asked: any amount
-    ("2019年4月", "", "year", True),
-    ("4月", "", "year", False),
-    ("4月10日", "", "day", True),
-    ("4月", "", "day", False),
+@pytest.mark.parametrize(("text", "unit", "ok"), [
+    ("276亿元", "亿", True),
+    ("7200万人次", "亿元", False),  # another unit: not the amount asked for
+    ("77具", "人", True),  # bodies count people
+    ("3200万元", "元", True),  # 万 is a magnitude
+    ("13.25%", "", True),  # no unit asked: any amount
 ])
-def test_meets_unit_and_precision(text: str, unit: str, precision: str, ok: bool) -> None:
-    assert meets(Span(text, 0, "number"), unit, precision) is ok
+def test_meets_unit(text: str, unit: str, ok: bool) -> None:
+    assert meets(Span(text, 0, "number"), unit) is ok
