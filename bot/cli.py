@@ -1,4 +1,4 @@
-"""The `newsqa` command line: index, articles, search, ask, eval, chat, bot, doctor.
+"""The `newsqa` command line: index, articles, search, ask, eval, chat, bot, stats, doctor.
 
 Readable Chinese output for people; ``--json`` for machines. Settings are read
 here, once, and passed down as plain arguments.
@@ -265,6 +265,34 @@ def bot_cmd(obj: Context) -> None:
         run_bot(obj.settings, obj.service)
     except (IndexStoreError, ValueError) as exc:
         raise CliError(str(exc)) from None
+
+
+@cli.command("stats")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 3650), help="统计最近几天")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.pass_obj
+def stats_cmd(obj: Context, days: int, as_json: bool) -> None:
+    """使用情况：提问次数、回答率、👍/👎，以及未找到答案最多的问题。"""
+    import sqlite3
+
+    from bot.feedback import FeedbackStore
+
+    path = obj.settings.resolved_feedback_db
+    if not path.is_file():  # never create an empty database just to report on it
+        raise CliError(f"没有找到使用记录 {path}：机器人还没有记录过问题，或 FEEDBACK_ENABLED=false。")
+    salt = obj.settings.feedback_salt
+    store = FeedbackStore(path, salt.get_secret_value() if salt else None)
+    try:
+        report = store.report(days=days)
+    except sqlite3.Error as exc:
+        raise CliError(f"无法读取使用记录 {path}：{exc}") from None
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    for line in report.lines(width=200):
+        click.echo(line)
 
 
 @cli.command("doctor")

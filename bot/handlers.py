@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import (
     Bot,
+    InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
     Message,
@@ -29,6 +30,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot import render
+from bot.callbacks import answer_markup, usage_section
+from bot.feedback import FeedbackStore
+from bot.keyboard import ArticleKeys
 from bot.ratelimit import SlidingWindowLimiter
 from bot.reindex_job import ReindexJob
 from bot.settings import Settings
@@ -61,12 +65,16 @@ class BotState:
     limiter: SlidingWindowLimiter
     inline_limiter: SlidingWindowLimiter
     reindex: ReindexJob
+    feedback: FeedbackStore | None  # None when FEEDBACK_ENABLED is false: nothing is written
 
     def __init__(self) -> None:
         self.warned: dict[int, float] = {}  # user id → end of the wait we told them
+        self.article_keys = ArticleKeys()
 
     def attach(self, settings: Settings, service: NewsQA) -> None:
         self.settings, self.service = settings, service
+        salt = settings.feedback_salt.get_secret_value() if settings.feedback_salt else None
+        self.feedback = FeedbackStore(settings.resolved_feedback_db, salt) if settings.feedback_enabled else None
         self.limiter = SlidingWindowLimiter(settings.rate_limit_per_minute, 60.0)
         self.inline_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute * INLINE_RATE_FACTOR, 60.0)
         self.reindex = ReindexJob(service, settings.corpus_dir)
@@ -100,13 +108,14 @@ async def typing(bot: Bot, message: Message) -> AsyncIterator[None]:
             await task
 
 
-async def reply(message: Message, parts: list[str], *, quote: bool) -> None:
-    """Send the parts of a reply in order; the first quotes the question if ``quote``."""
+async def reply(message: Message, parts: list[str], *, quote: bool,
+                markup: InlineKeyboardMarkup | None = None) -> None:
+    """Send the parts of a reply in order; the first quotes the question if ``quote`` (still
+    answering if the question was deleted meanwhile); the last carries ``markup``, under the
+    sources it refers to."""
     for n, part in enumerate(parts):
-        if quote and n == 0:  # still answer if the question was deleted meanwhile
-            await message.reply_text(part, do_quote=True)
-        else:
-            await message.reply_text(part, do_quote=False)
+        await message.reply_text(part, do_quote=quote and n == 0,
+                                 reply_markup=markup if n == len(parts) - 1 else None)
 
 
 async def answer_question(update: Update, context: BotContext, question: str) -> None:
@@ -130,8 +139,9 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
         return
     async with typing(context.bot, message):
         answer = await asyncio.to_thread(state.service.ask, question)
+        markup = await asyncio.to_thread(answer_markup, state, answer, question, key, message.chat.type)
     parts = render.render_answer(answer)
-    await reply(message, parts, quote=quote)
+    await reply(message, parts, quote=quote, markup=markup)
     log.info("answered chat %s user %s: kind=%s found=%s %d chars in %.0f ms, %d part(s)",
              message.chat_id, user.id if user else None, answer.kind, answer.found,
              len(question), answer.took_ms, len(parts))
@@ -178,16 +188,21 @@ async def ask(update: Update, context: BotContext) -> None:
 
 
 async def stats(update: Update, context: BotContext) -> None:
-    """/stats — size of the index, model, and when it was built (Beijing time)."""
+    """/stats — size of the index, model, and when it was built (Beijing time); for admins
+    also the usage figures of the last 7 days."""
     assert update.effective_message
-    index = await asyncio.to_thread(lambda: context.bot_data.service.index)
+    state, user = context.bot_data, update.effective_user
+    index = await asyncio.to_thread(lambda: state.service.index)
     m = index.manifest
     built = datetime.fromtimestamp(m.built_at, SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    running = "\n⏳ 正在更新索引…" if context.bot_data.reindex.running else ""
-    await update.effective_message.reply_text(
+    running = "\n⏳ 正在更新索引…" if state.reindex.running else ""
+    usage = ""
+    if user is not None and user.id in state.settings.admin_ids:
+        usage = await asyncio.to_thread(usage_section, state.feedback)
+    await update.effective_message.reply_text(  # fits one message: report questions are shortened
         "<b>索引状态</b>\n"
         f"文章：{len(index.articles)} 篇\n段落：{len(index.chunks)} 个\n"
-        f"模型：<code>{render.esc(m.model)}</code>\n最近建立：{built}（北京时间）{running}")
+        f"模型：<code>{render.esc(m.model)}</code>\n最近建立：{built}（北京时间）{running}{usage}")
 
 
 async def reindex(update: Update, context: BotContext) -> None:

@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from retrieval.models import Answer, Citation, Hit
+from retrieval.models import Answer, Article, Citation, Hit
 from retrieval.text import sentence_spans
 
 MAX_MESSAGE = 4096  # UTF-16 code units (Telegram counts after entity parsing; we count raw HTML)
@@ -150,7 +150,7 @@ def source_line(n: int, c: Citation) -> str:
     return f"{n}. 《{title}》{date}{source}"
 
 
-def _unique(citations: Iterable[Citation]) -> list[Citation]:
+def unique_citations(citations: Iterable[Citation]) -> list[Citation]:
     seen: set[tuple[str, str]] = set()
     out = []
     for c in citations:
@@ -172,14 +172,14 @@ def answer_blocks(answer: Answer, limit: int = MAX_MESSAGE) -> list[str]:
         lines[0] = f"<b>答：</b>{lines[0]}"
     blocks += lines
     if answer.found and answer.citations:
-        sources = _unique(answer.citations)
+        sources = unique_citations(answer.citations)
         blocks += [GAP, f"<b>{FOUND_HEADING}</b>"]
         blocks += [source_line(n, c) for n, c in enumerate(sources[:MAX_SOURCES], 1)]
         if len(sources) > MAX_SOURCES:
             blocks.append(f"<i>另有 {len(sources) - MAX_SOURCES} 篇报道未列出。</i>")
     elif not answer.found and answer.related:
         blocks += [GAP, f"<b>{RELATED_HEADING}</b>"]
-        for n, c in enumerate(_unique(answer.related), 1):
+        for n, c in enumerate(unique_citations(answer.related), 1):
             blocks.append(source_line(n, c))
             if c.text.strip():
                 blocks.append(f"    <i>{esc(shorten(c.text, _SNIPPET_CHARS))}</i>")
@@ -189,6 +189,21 @@ def answer_blocks(answer: Answer, limit: int = MAX_MESSAGE) -> list[str]:
 def render_answer(answer: Answer, limit: int = MAX_MESSAGE) -> list[str]:
     """The answer as one or more Telegram HTML messages, each at most ``limit`` UTF-16 units."""
     return pack(answer_blocks(answer), limit) or [esc("没有找到相关报道。")]
+
+
+def article_messages(article: Article, limit: int = MAX_MESSAGE) -> list[str]:
+    """An article's full text (the "📄 原文" button): headline, date line, byline, page file,
+    then the body, as one or more messages split at paragraph and sentence ends."""
+    blocks = text_blocks(article.headline, before="<b>", after="</b>", limit=limit) or ["<b>（无标题）</b>"]
+    dates = [d for d in dict.fromkeys((article.date.strip(), article.dateline.strip())) if d]
+    meta = [shorten(" · ".join(dates), 80)] if dates else []
+    meta += [shorten(article.byline, 120)] if article.byline.strip() else []
+    if meta:
+        blocks.append(esc("　".join(meta)))
+    if article.source.strip():
+        blocks.append(f"📄 <code>{esc(shorten(article.source, 200))}</code>")
+    body = text_blocks(article.text, limit=limit)
+    return pack([*blocks, GAP, *body] if body else blocks, limit)
 
 
 # ----------------------------------------------------------------------------- inline mode

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     rate_limit_per_minute: int = Field(default=20, ge=1)
     log_level: str = "INFO"
+    feedback_enabled: bool = True
+    feedback_db: Path | None = None
+    feedback_salt: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -57,6 +60,10 @@ class Settings(BaseSettings):
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir if self.index_dir is not None else self.data_dir / "index"
+
+    @property
+    def resolved_feedback_db(self) -> Path:
+        return self.feedback_db if self.feedback_db is not None else self.data_dir / "feedback.sqlite3"
 
     @property
     def resolved_model_cache_dir(self) -> Path:

@@ -21,6 +21,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     ChosenInlineResultHandler,
     CommandHandler,
     Defaults,
@@ -29,14 +30,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import callbacks, handlers
+from bot.keyboard import ARTICLE_PATTERN, VOTE_PATTERN
 from bot.redact import install_log_redaction
 from bot.settings import Settings
 from retrieval.service import NewsQA
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT, Update.CALLBACK_QUERY]
 COMMANDS = [
     BotCommand("ask", "提问，例如 /ask 舟山镇被比作什么"),
     BotCommand("help", "使用说明和示例问题"),
@@ -111,6 +113,9 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
     app.add_handler(MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     app.add_handler(InlineQueryHandler(handlers.inline_query))
     app.add_handler(ChosenInlineResultHandler(handlers.chosen_inline_result))
+    app.add_handler(CallbackQueryHandler(callbacks.article_button, pattern=ARTICLE_PATTERN))
+    app.add_handler(CallbackQueryHandler(callbacks.vote_button, pattern=VOTE_PATTERN))
+    app.add_handler(CallbackQueryHandler(callbacks.unknown_button))
     app.add_error_handler(handlers.on_error)
     return app
 

@@ -56,6 +56,7 @@ _ACTIONS = frozenset({
     "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
     "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
 })
+_QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 _NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
                  "markup are exactly the same as a current content and reply markup of the message")
 Params = dict[str, Any]
@@ -155,6 +156,8 @@ class FakeBotApi:
         self._messages: dict[tuple[Any, Any], Params] = {}  # (chat_id, message_id) -> Message
         self._history: dict[tuple[Any, Any], list[str]] = {}  # bot messages' raw text versions
         self._chats: dict[Any, Params] = {}
+        self._open_queries: set[str] = set()  # callback query ids not answered yet
+        self.callback_answers: dict[str, Params] = {}  # callback query id -> answerCallbackQuery params
         self._failures: dict[str, list[Any]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
@@ -327,8 +330,34 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message text is empty")
         return plain, entities
 
+    @staticmethod
+    def _markup(p: Params) -> Params | None:
+        """``reply_markup`` if it is an inline keyboard, checked like Telegram: rows of buttons,
+        each with a text and exactly one action; ``callback_data`` 1–64 bytes."""
+        markup = p.get("reply_markup")
+        if not isinstance(markup, dict) or "inline_keyboard" not in markup:
+            return None
+        rows = markup["inline_keyboard"]
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise ApiError(400, "Bad Request: can't parse inline keyboard button: InlineKeyboardButtons must be "
+                                "an array of arrays")
+        actions = ("url", "callback_data", "web_app", "login_url", "switch_inline_query",
+                   "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
+                   "callback_game", "pay")
+        for button in (b for row in rows for b in row):
+            if not isinstance(button, dict) or not str(button.get("text", "")).strip():
+                raise ApiError(400, "Bad Request: can't parse inline keyboard button: Text buttons are "
+                                    "unallowed in the inline keyboard")
+            if sum(a in button for a in actions) != 1:
+                raise ApiError(400, "Bad Request: can't parse inline keyboard button: exactly one of the "
+                                    "optional fields must be used")
+            if "callback_data" in button and not 1 <= len(str(button["callback_data"]).encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup if any(rows) else None
+
     def _m_sendMessage(self, p: Params) -> Params:
         chat, (text, entities) = self._chat(p), self._format(p)
+        markup = self._markup(p)
         msg: Params = {"message_id": next(self._ids), "from": self.bot_user, "chat": chat,
                        "date": int(time.time()), "text": text}
         reply = p.get("reply_parameters") or (
@@ -338,20 +367,20 @@ class FakeBotApi:
         elif reply and not reply.get("allow_sending_without_reply"):
             raise ApiError(400, "Bad Request: message to be replied not found")
         msg.update({"entities": entities} if entities else {})
-        if isinstance(p.get("reply_markup"), dict) and "inline_keyboard" in p["reply_markup"]:
-            msg["reply_markup"] = p["reply_markup"]
+        if markup:
+            msg["reply_markup"] = markup
         self._messages[chat["id"], msg["message_id"]] = msg
         self._history[chat["id"], msg["message_id"]] = [p["text"]]
         return msg
 
     def _m_editMessageText(self, p: Params) -> Params | bool:
         text, entities = self._format(p)
+        markup = self._markup(p)
         if p.get("inline_message_id"):
             return True
         key = (self._chat(p)["id"], p.get("message_id"))
         if (msg := self._messages.get(key)) is None or key not in self._history:
             raise ApiError(400, "Bad Request: message to edit not found")
-        markup = p.get("reply_markup") or None
         if (msg["text"], msg.get("entities", []), msg.get("reply_markup")) == (text, entities, markup):
             raise ApiError(400, _NOT_MODIFIED)
         msg.update(text=text, edit_date=int(time.time()), entities=entities, reply_markup=markup)
@@ -420,7 +449,18 @@ class FakeBotApi:
             self._updates.clear()
         return True
 
-    _m_answerCallbackQuery = _m_close = _m_logOut = staticmethod(lambda p: True)
+    def _m_answerCallbackQuery(self, p: Params) -> bool:
+        """Each callback query is answered once; its notification text is at most 200 characters."""
+        query_id = str(p.get("callback_query_id") or "")
+        if query_id not in self._open_queries:
+            raise ApiError(400, _QUERY_INVALID)
+        if len(str(p.get("text") or "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self._open_queries.discard(query_id)
+        self.callback_answers[query_id] = p
+        return True
+
+    _m_close = _m_logOut = staticmethod(lambda p: True)
 
     # ------------------------------------------------------------------------------ test controls
     def push_update(self, update: Params) -> Params:
@@ -472,6 +512,25 @@ class FakeBotApi:
         result = {"result_id": result_id, "from": _user(user_id, "reader", "读者"), "query": query}
         return self.push_update({"chosen_inline_result": {
             **result, **({"inline_message_id": inline_message_id} if inline_message_id else {})}})
+
+    def push_callback_query(self, data: str, *, chat_id: Any, message_id: int, user_id: int = 1001,
+                            username: str | None = "reader") -> Params:
+        """Queue a tap on an inline button with ``data`` under the bot's message ``message_id`` in
+        ``chat_id``; its id is ``update["callback_query"]["id"]``."""
+        with self._lock:
+            if (message := self._messages.get((chat_id, message_id))) is None:
+                raise ValueError(f"no message {message_id} in chat {chat_id}")
+            query_id = str(next(self._ids) * 1_000_003)
+            self._open_queries.add(query_id)
+            query = {"id": query_id, "from": _user(user_id, username, "读者"), "chat_instance": f"ci{chat_id}",
+                     "message": {k: v for k, v in message.items() if k != "reply_to_message"}, "data": data}
+        return self.push_update({"callback_query": query})
+
+    def markup(self, chat_id: Any, message_id: int) -> Params | None:
+        """The inline keyboard of the bot's message, as last sent or edited (None if it has none)."""
+        with self._lock:
+            message = self._messages.get((chat_id, message_id))
+            return json.loads(json.dumps(message.get("reply_markup"))) if message else None
 
     def fail_method(self, method: str, error_code: int = 500, description: str | None = None,
                     times: int | None = None, retry_after: int | None = None) -> None:

@@ -187,7 +187,9 @@ async def test_chat_action_commands_chat_and_misc(api: FakeBotApi, bot: PtbBot) 
     assert (chat.type, chat.title) == ("supergroup", "测试群")
     with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.get_chat(-777)
-    assert await bot.answer_callback_query("cb1", text="好")
+    tapped = await bot.send_message(5, "按钮下的消息")
+    query = api.push_callback_query("x", chat_id=5, message_id=tapped.message_id)["callback_query"]
+    assert await bot.answer_callback_query(query["id"], text="好")  # (more in test_botapi_callbacks.py)
     assert await bot.delete_webhook() and (await bot.get_webhook_info()).url == ""
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("fooBar")

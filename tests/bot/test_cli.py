@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from click.testing import CliRunner, Result
 
 import bot.runtime
 from bot.cli import cli
+from bot.feedback import FeedbackStore
 from retrieval.service import NewsQA
 from tests.fakes import fake_make_service
 from tests.paths import CORPUS_DIR, DEV_SET
@@ -266,3 +268,48 @@ def test_installed_entry_point_batch_json(seed_service: NewsQA, model_cache_dir:
     assert rows[2]["found"] is False and rows[2]["answer"] == "没有找到相关报道。"
     loads = re.findall(r"embedding model \S+ loaded", proc.stderr)
     assert len(loads) == 1, f"model loaded {len(loads)} times"
+
+
+# -- stats (the feedback database, no index) ----------------------------------------------------
+
+DAY = 86400
+
+
+def fill(path: Path) -> None:
+    store = FeedbackStore(path)
+    now = time.time()
+    answered = store.record("朱志杰去过哪些镇", found=True, kind="list", user_id=1, chat_type="private", at=now)
+    store.vote(answered, 1, 1)
+    store.record("火星上有报社吗？", found=False, kind="none", user_id=2, chat_type="group", at=now)
+    store.record("火星上 有报社吗", found=False, kind="none", user_id=3, chat_type="private", at=now - DAY)
+    store.record("十天前的问题", found=False, kind="none", user_id=4, chat_type="private", at=now - 10 * DAY)
+    store.close()
+
+
+def test_stats_json(env, tmp_path: Path) -> None:
+    db = tmp_path / "feedback.sqlite3"
+    fill(db)
+    env = {**env, "FEEDBACK_DB": str(db)}
+    result = run(env, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {k: data[k] for k in ("days", "questions", "invalid", "answered", "up", "down")} == {
+        "days": 7, "questions": 3, "invalid": 0, "answered": 1, "up": 1, "down": 0}
+    assert data["answer_rate"] == round(1 / 3, 4)
+    assert data["top_unanswered"] == [{"question": "火星上 有报社吗", "count": 2}]
+    wider = json.loads(run(env, "stats", "--days", "30", "--json").stdout)
+    assert wider["questions"] == 4 and len(wider["top_unanswered"]) == 2
+
+
+def test_stats_readable_and_errors(env, tmp_path: Path) -> None:
+    db = tmp_path / "feedback.sqlite3"
+    fill(db)
+    result = run({**env, "FEEDBACK_DB": str(db)}, "stats")
+    assert result.exit_code == 0, result.output
+    assert "最近 7 天：提问 3 次" in result.stdout and "👍 1" in result.stdout
+    assert "1. 火星上 有报社吗（2 次）" in result.stdout
+    missing = run({**env, "FEEDBACK_DB": str(tmp_path / "none.sqlite3")}, "stats")
+    assert missing.exit_code == 1 and "没有找到使用记录" in missing.stderr
+    assert not (tmp_path / "none.sqlite3").exists()
+    bad_days = run({**env, "FEEDBACK_DB": str(db)}, "stats", "--days", "0")
+    assert bad_days.exit_code == 2
