@@ -59,7 +59,8 @@ def _cue(text: str) -> tuple[str, AnswerType | None]:
     table = word_table("answer_cues")
     found = [cue for cue, kind in table.items() if kind != "yesno" and cue in text]
     if found:
-        cue = max(found, key=len)
+        # The longest cue; of two as long, the one that starts first (哪几个国家: 哪几, not 几个).
+        cue = min(found, key=lambda c: (-len(c), text.find(c)))
         return cue, table[cue]  # type: ignore[return-value]
     stripped = text.rstrip("？?。!！ ")
     for cue, kind in table.items():

@@ -17,7 +17,8 @@ from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.lexicon.words import word_set, word_table
 from retrieval.models import Answer, AnswerItem, Citation, Hit
 from retrieval.qa.analysis import Analysis, analyze, constraints_of, years_agree
-from retrieval.qa.lists import aggregate
+from retrieval.qa.evidence import coverage, focus_seen, reads_as_name, repeats, unseen_share
+from retrieval.qa.lists import aggregate, cited_articles, render_list
 from retrieval.qa.multi import combine, split_question
 from retrieval.qa.question import (
     GENERIC_FOCUS,
@@ -26,6 +27,7 @@ from retrieval.qa.question import (
     focus_noun,
     parse_question,
 )
+from retrieval.qa.span_lists import LIST_KINDS, ListContext, span_list
 from retrieval.qa.spans import Span, answer_spans
 from retrieval.qa.support import Evidence, is_supported
 from retrieval.search import HybridSearcher
@@ -43,6 +45,8 @@ TYPED_CANDIDATES = 10
 TYPED_KINDS = frozenset({"number", "date", "person", "role", "place", "organization", "name"})
 SEMANTIC_WEIGHT = 4.0
 RUNNER_UP_MARGIN = 0.1
+# Passages a typed list is gathered from: lists span more articles than one answer needs.
+LIST_PASSAGES = 20
 
 
 @dataclass(frozen=True)
@@ -89,20 +93,6 @@ class Answerer:
         df = int(self.index.chunks_with_token(word.lower()).size)
         return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
-    def coverage(self, words: list[str], weights: list[float], text: str) -> float:
-        """idf-weighted share of ``words`` present in ``text``, in [0, 1]; a word not present
-        whole earns half credit for the share of its characters that are."""
-        total = sum(weights)
-        if total <= 0:
-            return 0.0
-        got = 0.0
-        for word, weight in zip(words, weights, strict=True):
-            if word in text:
-                got += weight
-            elif len(word) > 1:
-                got += 0.5 * weight * sum(ch in text for ch in word) / len(word)
-        return got / total
-
     # -- answering -----------------------------------------------------------------------------
 
     def answer(self, raw_question: str) -> Answer:
@@ -132,22 +122,8 @@ class Answerer:
         if not items:
             return None
         noun = q.item_kind if q.item_kind not in ("哪里", "哪儿") else "地方"
-        lines = [f"据报道，{q.entity}{q.actor_verb}的{noun}共 {total} 个：" if total == len(items)
-                 else f"据报道，{q.entity}{q.actor_verb}的{noun}共 {total} 个，以下列出前 {len(items)} 个："]
-        for n, item in enumerate(items, 1):
-            first = item.citations[0]
-            when = f"{first.date}，" if first.date else ""
-            more = f"等 {len(item.citations)} 篇" if len(item.citations) > 1 else ""
-            lines.append(f"{n}. {item.label}（{when}《{first.title}》{more}）")
-        citations: list[Citation] = []
-        seen: set[str] = set()
-        for item in items:
-            for c in item.citations:
-                if c.article_id not in seen:
-                    seen.add(c.article_id)
-                    citations.append(c)
-        return Answer(raw, True, "\n".join(lines), kind="list", items=tuple(items),
-                      citations=tuple(citations), note=note)
+        text = render_list(f"据报道，{q.entity}{q.actor_verb}的{noun}", items, total)
+        return Answer(raw, True, text, kind="list", items=tuple(items), citations=cited_articles(items), note=note)
 
     def _factoid_answer(self, raw: str, question: str, parsed: Question, note: str) -> Answer:
         tagged = self.index.tokenizer.tagged(question)
@@ -170,17 +146,22 @@ class Answerer:
                  if not w.isascii() or w.isdigit() or self.index.chunks_with_token(w.lower()).size]
         weights = [self.idf(w) for w in words]
         focus = focus_noun(all_words, self.index.tokenizer.tags)
+        measured = _measured(analysis, focus)
+        if parsed.is_list and analysis.answer_type in LIST_KINDS:
+            listed = self._span_list(raw, question, analysis, tagged, words, weights, measured, note)
+            if listed is not None:
+                return listed
         best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list, question=question,
-                                   analysis=analysis, measured=_measured(analysis, focus))
+                                   analysis=analysis, measured=measured)
         retrieved = self._articles_text(hits)
         answer_article = self._articles_text([best.hit])
         typed = analysis.answer_type in TYPED_KINDS
         evidence = Evidence(
             sentence_coverage=best.coverage,
-            article_coverage=self.coverage(words, weights, answer_article),
+            article_coverage=coverage(words, weights, answer_article),
             dense=best.hit.dense,
-            unseen_share=self._unseen_share(words, weights, retrieved),
-            focus_seen=self._focus_seen(focus, retrieved) or (typed and not _names_a_category(focus)),
+            unseen_share=unseen_share(words, weights, retrieved),
+            focus_seen=focus_seen(focus, retrieved) or (typed and not _names_a_category(focus)),
             names_seen=all(name in answer_article for name in self._question_names(question, analysis, tagged)),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
@@ -200,6 +181,24 @@ class Answerer:
         text = f"答：{short}\n{best.text}" if short else best.text
         return Answer(raw, True, text, kind="factoid", citations=tuple(sources), note=note,
                       items=(AnswerItem(short or best.text, best.text, (sources[0],)),), extra=extra)
+
+    def _span_list(self, raw: str, question: str, analysis: Analysis, tagged: list[tuple[str, str]],
+                   words: list[str], weights: list[float], measured: str, note: str) -> Answer | None:
+        """A list of the asked kind of item from the passages that answer (``span_lists``)."""
+        hits = self.searcher.search(question, k=LIST_PASSAGES)
+        ctx = ListContext(
+            coverage=lambda text: coverage(words, weights, text),
+            spans=lambda sentence: self._spans(sentence, analysis, question, words, measured),
+            article=self.index.article_by_id.get,
+            citation=citation_of,
+            is_person=lambda word: word in self.index.lexicon.people or reads_as_name(word),
+        )
+        items = span_list(hits, analysis, self._question_names(question, analysis, tagged), ctx)
+        if not items:
+            return None
+        text = render_list(f"据报道，{analysis.focus}" if analysis.focus else "据报道，", items, len(items))
+        return Answer(raw, True, text, kind="list", items=tuple(items), citations=cited_articles(items),
+                      note=note, extra={"answer_type": analysis.answer_type})
 
     def _multi_answer(self, raw: str, parts: list[str], note: str) -> Answer:
         """One answer per part, combined (``multi.combine``)."""
@@ -223,8 +222,7 @@ class Answerer:
         # Dictionary names count; a word the tagger only guesses is a name when it reads as a
         # person's name, surname first (章旭升), not when it is any unknown word (小微园).
         known = {n for n in analysis.constraints.names if tags.get(n, "")[:2] in ("nr", "ns", "nt", "nz")}
-        known |= {w for w, tag in tagged
-                  if tag.startswith("nr") and 2 <= len(w) <= 3 and w[0] in SURNAMES and HAN_RUN.fullmatch(w)}
+        known |= {w for w, tag in tagged if tag.startswith("nr") and reads_as_name(w)}
         return {n for n in lexicon.people + lexicon.places if n in question} | known
 
     def _names(self, question: str, words: list[str]) -> set[str]:
@@ -240,28 +238,6 @@ class Answerer:
                 names.add(word)
         return names
 
-    @staticmethod
-    def _focus_seen(focus: str, evidence: str) -> bool:
-        """Whether the thing asked for appears in the retrieved articles (whole, or its head:
-        the last two characters, 机制 for 新机制); a generic focus (地方, 时候) always counts."""
-        if not focus or focus in GENERIC_FOCUS or focus[-2:] in GENERIC_FOCUS or focus[-1:] in GENERIC_FOCUS:
-            return True
-        return focus in evidence or (len(focus) > 2 and focus[-2:] in evidence)
-
-    @staticmethod
-    def _unseen_share(words: list[str], weights: list[float], evidence: str) -> float:
-        """idf-weighted share of question words absent from the retrieved articles."""
-        total = sum(weights)
-        if total <= 0:
-            return 1.0
-        return sum(w for word, w in zip(words, weights, strict=True) if word not in evidence) / total
-
-    def _repeats(self, words: list[str], weights: list[float], text: str) -> float:
-        """idf-weighted share of question words that recur in ``text`` (up to 3 more times)."""
-        total = sum(weights) or 1.0
-        return sum(w * min(text.count(word) - 1, 3) / 3 for word, w in zip(words, weights, strict=True)
-                   if text.count(word) > 1) / total
-
     def _best_sentence(
         self, hits: list[Hit], words: list[str], weights: list[float], wants_list: bool = False,
         question: str = "", analysis: Analysis | None = None, measured: str = "",
@@ -276,10 +252,10 @@ class Answerer:
             for text in split_sentences(hit.chunk.text, at_semicolons=False):
                 if len(text) < 4:
                     continue
-                cov = self.coverage(words, weights, text + hit.chunk.title)
+                cov = coverage(words, weights, text + hit.chunk.title)
                 # Coverage decides; retrieval rank, repeated question words and (for 哪些
                 # questions) enumerations break near-ties.
-                score = cov + 0.15 * (hit.score / top) + 0.1 * self._repeats(words, weights, text)
+                score = cov + 0.15 * (hit.score / top) + 0.1 * repeats(words, weights, text)
                 if wants_list:
                     score += 0.05 * min(text.count("、") + text.count("；"), 6) / 6
                 scored.append((score, _Sentence(text, hit, cov)))

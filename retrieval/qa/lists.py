@@ -9,6 +9,7 @@ in the same archive is never listed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.index.article_index import ArticleIndex
@@ -186,3 +187,25 @@ def aggregate(
         for label, group in merged.items()
     ]
     return items[:max_items], len(items)
+
+
+def render_list(lead: str, items: Sequence[AnswerItem], total: int) -> str:
+    """``lead`` + "共 N 个：" then one numbered line per item with its first citation's date and
+    title (and how many more articles say it); ``total`` counts items before truncation."""
+    head = f"{lead}共 {total} 个：" if total == len(items) else f"{lead}共 {total} 个，以下列出前 {len(items)} 个："
+    lines = [head]
+    for n, item in enumerate(items, 1):
+        first = item.citations[0]
+        when = f"{first.date}，" if first.date else ""
+        more = f"等 {len(item.citations)} 篇" if len(item.citations) > 1 else ""
+        lines.append(f"{n}. {item.label}（{when}《{first.title}》{more}）")
+    return "\n".join(lines)
+
+
+def cited_articles(items: Sequence[AnswerItem]) -> tuple[Citation, ...]:
+    """Every article the items cite, once each, in item order."""
+    seen: dict[str, Citation] = {}
+    for item in items:
+        for c in item.citations:
+            seen.setdefault(c.article_id, c)
+    return tuple(seen.values())

@@ -38,10 +38,15 @@ class Span:
     kind: str
 
 
+_MAGNITUDES = ("万亿", "亿", "万", "千", "百")
+
+
 @cache
 def _amount() -> re.Pattern[str]:
-    units = sorted(word_list("units"), key=len, reverse=True)
-    return re.compile(f"(?:{_DIGITS})\\s*(?:多|余)?\\s*(?:{'|'.join(map(re.escape, units))})")
+    """A number with its unit, a magnitude between them allowed (25.7万件, 1.95亿人次)."""
+    units = "|".join(map(re.escape, sorted(word_list("units"), key=len, reverse=True)))
+    magnitude = "|".join(_MAGNITUDES)
+    return re.compile(f"(?:{_DIGITS})\\s*(?:多|余)?(?:(?:{magnitude})(?:多|余)?(?:{units})?|(?:{units}))")
 
 
 def _ending_with(words: list[tuple[str, str]], endings: tuple[str, ...], text: str) -> list[Span]:

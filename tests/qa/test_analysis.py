@@ -30,6 +30,8 @@ def _analyze(question: str):  # type: ignore[no-untyped-def]
     ("这次活动叫什么", "name"),
     ("朱志杰去过古山镇吗", "yesno"),
     ("为什么说舟山镇很重要", "description"),
+    ("去年出访了哪几个国家", "place"),  # 哪几 starts the cue; 几个 alone would ask for a count
+    ("签署令公布了哪些行政法规", "name"),
 ])
 def test_answer_type(question: str, kind: str) -> None:
     assert _analyze(question).answer_type == kind
@@ -93,3 +95,4 @@ def test_identifiers(question: str, identifiers: tuple[str, ...]) -> None:
 ])
 def test_unit(question: str, unit: str) -> None:
     assert _analyze(question).unit == unit
+

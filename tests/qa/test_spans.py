@@ -50,6 +50,14 @@ def test_spans_are_in_order_with_true_offsets() -> None:
     ("77具", "人", True),  # bodies count people
     ("3200万元", "元", True),  # 万 is a magnitude
     ("13.25%", "", True),  # no unit asked: any amount
+    ("25.7万件", "件", True),  # a magnitude between the number and its unit
+    ("1.95亿人次", "人次", True),
 ])
 def test_meets_unit(text: str, unit: str, ok: bool) -> None:
     assert meets(Span(text, 0, "number"), unit) is ok
+
+
+def test_amounts_keep_a_magnitude_before_their_unit() -> None:
+    sentence = "全年办理案件25.7万件，接待游客1.95亿人次，投资3万多元。"
+    spans = find_spans(sentence, "number", TOKENIZER.tagged(sentence))
+    assert [s.text for s in spans] == ["25.7万件", "1.95亿人次", "3万多元"]
