@@ -31,6 +31,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot import render
 from bot.callbacks import answer_markup, usage_section
+from bot.conversation import ConversationStore, send_clarification
 from bot.feedback import FeedbackStore
 from bot.keyboard import ArticleKeys
 from bot.ratelimit import SlidingWindowLimiter
@@ -66,6 +67,7 @@ class BotState:
     inline_limiter: SlidingWindowLimiter
     reindex: ReindexJob
     feedback: FeedbackStore | None  # None when FEEDBACK_ENABLED is false: nothing is written
+    conversations: ConversationStore  # follow-up state per private chat / group reply thread
 
     def __init__(self) -> None:
         self.warned: dict[int, float] = {}  # user id → end of the wait we told them
@@ -78,6 +80,7 @@ class BotState:
         self.limiter = SlidingWindowLimiter(settings.rate_limit_per_minute, 60.0)
         self.inline_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute * INLINE_RATE_FACTOR, 60.0)
         self.reindex = ReindexJob(service, settings.corpus_dir)
+        self.conversations = ConversationStore(settings.conversation_ttl, settings.conversation_list_page)
 
 
 BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]
@@ -109,13 +112,15 @@ async def typing(bot: Bot, message: Message) -> AsyncIterator[None]:
 
 
 async def reply(message: Message, parts: list[str], *, quote: bool,
-                markup: InlineKeyboardMarkup | None = None) -> None:
+                markup: InlineKeyboardMarkup | None = None) -> list[Message]:
     """Send the parts of a reply in order; the first quotes the question if ``quote`` (still
     answering if the question was deleted meanwhile); the last carries ``markup``, under the
-    sources it refers to."""
+    sources it refers to. Returns the messages sent."""
+    sent = []
     for n, part in enumerate(parts):
-        await message.reply_text(part, do_quote=quote and n == 0,
-                                 reply_markup=markup if n == len(parts) - 1 else None)
+        sent.append(await message.reply_text(part, do_quote=quote and n == 0,
+                                             reply_markup=markup if n == len(parts) - 1 else None))
+    return sent
 
 
 async def answer_question(update: Update, context: BotContext, question: str) -> None:
@@ -137,11 +142,15 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
                 f"您提问太快了，请 {math.ceil(wait)} 秒后再试（每人每分钟最多 {state.limiter.limit} 个问题）。",
                 do_quote=quote)
         return
-    async with typing(context.bot, message):
-        answer = await asyncio.to_thread(state.service.ask, question)
+    async with typing(context.bot, message):  # follow-ups ("他呢") are resolved first: bot/conversation.py
+        conv = await asyncio.to_thread(state.conversations.respond, state.service, message, question)
+        if conv.turn.answer is None:
+            await send_clarification(state.conversations, message, conv, quote)
+            return
+        answer = conv.turn.answer
         markup = await asyncio.to_thread(answer_markup, state, answer, question, key, message.chat.type)
     parts = render.render_answer(answer)
-    await reply(message, parts, quote=quote, markup=markup)
+    state.conversations.remember(conv, await reply(message, parts, quote=quote, markup=markup))
     log.info("answered chat %s user %s: kind=%s found=%s %d chars in %.0f ms, %d part(s)",
              message.chat_id, user.id if user else None, answer.kind, answer.found,
              len(question), answer.took_ms, len(parts))

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     rate_limit_per_minute: int = Field(default=20, ge=1)
+    # Follow-up questions (retrieval/dialogue): a conversation is forgotten after this many seconds
+    # without a message (0 = never); long lists in group threads and `newsqa chat` show this many
+    # items at a time, "还有呢" shows the next ones (0 = all at once, as private chats always do).
+    conversation_ttl: float = Field(default=600.0, ge=0)
+    conversation_list_page: int = Field(default=5, ge=0, le=50)
     log_level: str = "INFO"
     feedback_enabled: bool = True
     feedback_db: Path | None = None

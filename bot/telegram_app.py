@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, handlers
+from bot import callbacks, conversation, handlers
 from bot.keyboard import ARTICLE_PATTERN, VOTE_PATTERN
 from bot.redact import install_log_redaction
 from bot.settings import Settings
@@ -42,6 +42,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY, Update.CHOSEN_INLINE_RES
 COMMANDS = [
     BotCommand("ask", "提问，例如 /ask 舟山镇被比作什么"),
     BotCommand("help", "使用说明和示例问题"),
+    BotCommand("new", "开始新对话（之前的问题不再作为追问的上下文）"),
     BotCommand("stats", "索引状态：文章数、段落数、更新时间"),
     BotCommand("start", "开始使用"),
 ]
@@ -107,6 +108,7 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
     app.add_handler(CommandHandler("ask", handlers.ask))
     app.add_handler(CommandHandler("stats", handlers.stats))
     app.add_handler(CommandHandler("reindex", handlers.reindex))
+    app.add_handler(CommandHandler("new", conversation.new_conversation))
     app.add_handler(MessageHandler(new_message & private & filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(new_message & private & filters.TEXT, handlers.private_text))
     app.add_handler(MessageHandler(new_message & private & ~filters.StatusUpdate.ALL, handlers.private_other))

@@ -50,6 +50,19 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return out
 
 
+def is_dialogue_set(path: Path) -> bool:
+    """True when the file is a dialogue set (eval/README_dialogues.md): its first non-empty
+    line has "turns". Those are scored by retrieval.dialogue.evaluate, per turn."""
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                return False
+            return isinstance(row, dict) and "turns" in row
+    return False
+
+
 def groups_present(groups: Sequence[Sequence[str]], text: str) -> bool:
     """Every group has at least one spelling in ``text``."""
     return all(any(s in text for s in group) for group in groups)

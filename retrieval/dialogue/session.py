@@ -1,0 +1,103 @@
+"""One conversation turn: resolve the message against the state, ask, page a long list, and
+return the reply with the next state. :class:`Conversation` keeps one state for a console
+session or an evaluation; the bot keeps many (bot/conversation.py) and calls :func:`respond`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
+
+from retrieval.dialogue.resolve import Resolution, resolve
+from retrieval.dialogue.state import DialogueState, next_state, touched
+from retrieval.lexicon.mining import Lexicon
+from retrieval.models import Answer
+from retrieval.qa.lists import cited_articles
+
+DEFAULT_TTL = 600.0
+
+
+class AsksQuestions(Protocol):
+    def ask(self, question: str) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The reply to one message: ``answer`` to show (for "answer" and "more"), or the
+    clarification ``text`` (``kind`` "clarify"), with the resolution that led to it."""
+
+    kind: Literal["answer", "more", "clarify"]
+    resolution: Resolution
+    answer: Answer | None = None
+    text: str = ""
+
+    @property
+    def reply_text(self) -> str:
+        return self.answer.text if self.answer is not None else self.text
+
+
+def _list_lines(answer: Answer) -> tuple[str, list[str]]:
+    """A list answer's heading and one line per item: the answer's own lines when it has one
+    per item ("1. 古山镇（…）"), else the item labels."""
+    lines = answer.text.split("\n")
+    items = lines[1:]
+    if len(items) == len(answer.items) and all(line.startswith(f"{n}. ") for n, line in enumerate(items, 1)):
+        return lines[0], items
+    return lines[0] if len(lines) > 1 else "", [f"{n}. {item.label}" for n, item in enumerate(answer.items, 1)]
+
+
+def list_page(answer: Answer, start: int, size: int) -> Answer:
+    """Items ``start``… (at most ``size``; 0 = all) of a list answer, as an Answer citing only
+    the articles of those items, with a hint when more follow."""
+    head, lines = _list_lines(answer)
+    total = len(answer.items)
+    end = total if size <= 0 else min(total, start + size)
+    if start >= total:
+        return replace(answer, text=f"以上已列出全部 {total} 项。", items=(), citations=())
+    page = lines[start:end]
+    first = [head] if start == 0 and head else [f"（续）第 {start + 1}–{end} 项，共 {total} 项："]
+    tail = [f"……还有 {total - end} 项，发送“还有呢”查看。"] if end < total else []
+    items = answer.items[start:end]
+    return replace(answer, text="\n".join(first + page + tail), items=items, citations=cited_articles(items))
+
+
+def respond(asker: AsksQuestions, lexicon: Lexicon, state: DialogueState | None, message: str, now: float,
+            *, ttl: float = DEFAULT_TTL, page: int = 0) -> tuple[Turn, DialogueState | None]:
+    """Reply to ``message``; returns the turn and the state to keep (the old one, unchanged
+    but touched, after a clarification). ``page`` > 0 shows long lists that many at a time."""
+    if state is not None and state.expired(now, ttl):
+        state = None
+    resolution = resolve(state, message, lexicon)
+    if resolution.action == "clarify":
+        return Turn("clarify", resolution, text=resolution.message), touched(state, now) if state else None
+    if resolution.action == "more":
+        assert state is not None and state.answer is not None
+        shown = list_page(state.answer, state.shown, page)
+        return Turn("more", resolution, shown), touched(state, now, state.shown + len(shown.items))
+    full = asker.ask(resolution.question)
+    if full.question != message:
+        full = replace(full, question=message)
+    shown, count = full, len(full.items)
+    if full.kind == "list" and full.found and page > 0 and len(full.items) > page:
+        shown, count = list_page(full, 0, page), page
+    return Turn("answer", resolution, shown), next_state(state, resolution.question, full, lexicon, now, count)
+
+
+class Conversation:
+    """One conversation (the console, an evaluated dialogue): state kept between messages,
+    forgotten after ``ttl`` seconds of silence or on :meth:`clear`."""
+
+    def __init__(self, asker: AsksQuestions, lexicon: Callable[[], Lexicon], *, ttl: float = DEFAULT_TTL,
+                 page: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.asker, self.lexicon, self.ttl, self.page, self.clock = asker, lexicon, ttl, page, clock
+        self.state: DialogueState | None = None
+
+    def reply(self, message: str) -> Turn:
+        turn, self.state = respond(self.asker, self.lexicon(), self.state, message, self.clock(),
+                                   ttl=self.ttl, page=self.page)
+        return turn
+
+    def clear(self) -> None:
+        self.state = None
