@@ -149,6 +149,18 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
             return
         answer = conv.turn.answer
         markup = await asyncio.to_thread(answer_markup, state, answer, question, key, message.chat.type)
+    if state.settings.llm_enabled and answer.found and answer.kind != "invalid" and answer.citations:
+        # Imported here so a bot without LLM_* settings never loads openai (docs/generation.md).
+        from bot.generation import llm_config, reply_generated
+
+        async with typing(context.bot, message):
+            result, sent = await reply_generated(message, answer, llm_config(state.settings), quote=quote,
+                                                 markup=markup)
+        state.conversations.remember(conv, sent)
+        log.info("answered chat %s user %s: kind=%s generated=%s %d chars in %.0f ms",
+                 message.chat_id, user.id if user else None, answer.kind, result.generated,
+                 len(question), answer.took_ms)
+        return
     parts = render.render_answer(answer)
     state.conversations.remember(conv, await reply(message, parts, quote=quote, markup=markup))
     log.info("answered chat %s user %s: kind=%s found=%s %d chars in %.0f ms, %d part(s)",

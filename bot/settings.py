@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     feedback_db: Path | None = None
     feedback_salt: SecretStr | None = None
 
+    # Optional generated answers (docs/generation.md): on only when LLM_BASE_URL and LLM_MODEL
+    # are both set; any OpenAI-compatible endpoint. The key is never logged.
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout: float = Field(default=20.0, gt=0, le=600)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_base_url.strip() and self.llm_model and self.llm_model.strip())
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _parse_admin_ids(cls, value: object) -> object:
