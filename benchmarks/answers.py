@@ -307,7 +307,7 @@ class ProgressLog:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         tenth = done * 10 // total if total else 10
-        if (stage, tenth) != self._last and stage in ("embed", "keywords"):
+        if (stage, tenth) != self._last and stage in ("embed", "sentences", "keywords"):
             self._last = (stage, tenth)
             log(f"  {stage} {done}/{total}")
 

@@ -53,7 +53,7 @@ class _StandIn:
         self.name, self.dim, self.backend = DEFAULT_MODEL, dim, "stand-in"
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        from retrieval.index.build import text_digest
+        from retrieval.index.embedding import text_digest
 
         seeds = [int(text_digest(t)[:15], 16) for t in texts]
         vecs = np.stack([np.random.default_rng(s).standard_normal(self.dim) for s in seeds]).astype(np.float32)
@@ -103,7 +103,7 @@ class _Precomputed:
     """A PassageEncoder that returns the stored vector of each text (no model)."""
 
     def __init__(self, name: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        from retrieval.index.build import text_digest
+        from retrieval.index.embedding import text_digest
 
         self.name, self.dim = name, int(vectors.shape[1])
         self._digest = text_digest

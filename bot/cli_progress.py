@@ -6,7 +6,7 @@ from types import TracebackType
 
 from tqdm import tqdm
 
-_STAGES = {"embed": "向量化", "keywords": "分词", "chunk": "切分", "done": "完成"}
+_STAGES = {"embed": "向量化", "sentences": "句向量", "keywords": "分词", "chunk": "切分", "done": "完成"}
 
 
 class TerminalProgress:

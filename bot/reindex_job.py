@@ -28,7 +28,9 @@ def current_step(stage: str, done: int, total: int) -> str:
     if stage == "chunk":
         return f"已切分 {total} 个段落，正在计算新段落的向量"
     if stage == "embed":
-        return f"计算向量 {done}/{total}" if done < total else "建立关键词索引"
+        return f"计算向量 {done}/{total}" if done < total else "计算句子向量"
+    if stage == "sentences":
+        return f"计算句子向量 {done}/{total}" if done < total else "建立关键词索引"
     if stage == "keywords":
         return f"建立关键词索引 {done}/{total}"
     if stage == "done":

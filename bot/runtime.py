@@ -25,4 +25,5 @@ def make_service(settings: Settings) -> NewsQA:
         encoder_factory,
         model_name=settings.embedding_model,
         max_question_chars=settings.max_question_chars,
+        sentence_vectors=settings.sentence_vectors,
     )

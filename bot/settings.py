@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=0, ge=0, le=1024)
     embedding_threads: int = Field(default=0, ge=0, le=256)
 
+    # Store a vector per sentence with the index (answers re-rank without the model: ~5x faster
+    # asks); false halves the build's embedding work for very large archives.
+    sentence_vectors: bool = True
     search_top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=500, ge=10, le=10_000)
 

@@ -74,8 +74,10 @@ class NewsQA:
         encoder_factory: Callable[[], Encoder],
         model_name: str,
         max_question_chars: int = 500,
+        sentence_vectors: bool = True,
     ) -> None:
         self.index_root = index_root
+        self.sentence_vectors = sentence_vectors
         self.model_name = model_name
         self.max_question_chars = max_question_chars
         self.encoder = LazyEncoder(model_name, encoder_factory)
@@ -115,7 +117,8 @@ class NewsQA:
         """Update the index on disk, then swap it in (unless nothing changed)."""
         if not corpus.exists():
             raise IndexMissingError(f"语料目录 {corpus} 不存在，索引保持不变。")
-        report = update_index(corpus, self.index_root, self.encoder, rebuild=rebuild, progress=progress)
+        report = update_index(corpus, self.index_root, self.encoder, rebuild=rebuild, progress=progress,
+                              sentence_vectors=self.sentence_vectors)
         if not report.noop or self._loaded is None:
             self.load()
         return report

@@ -47,7 +47,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from retrieval.index.article_index import load_index  # noqa: E402
-from retrieval.index.build import EMBED_BATCH_ENV, corpus_hashes, update_index  # noqa: E402
+from retrieval.index.build import corpus_hashes, update_index  # noqa: E402
+from retrieval.index.embedding import EMBED_BATCH_ENV  # noqa: E402
 from retrieval.index.store import TRACE_ENV, IndexStoreError, current_version  # noqa: E402
 from retrieval.service import Encoder, NewsQA  # noqa: E402
 

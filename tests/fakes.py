@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from bot.settings import Settings
-from retrieval.index import build
+from retrieval.index import build, embedding
 from retrieval.service import NewsQA
 
 FAKE_MODEL = "tests-fake:hashing-char-bigrams"
@@ -112,12 +112,15 @@ def hold_index_builds(monkeypatch: pytest.MonkeyPatch, gate: Callable[[], bool],
     encoder (only the build: answers keep using the service's encoder unchanged). Returns the
     wrappers, one per build, for checking ``gate_opened``."""
     held: list[HeldPassages] = []
-    embed_missing = build._embed_missing
+    embed_missing = embedding.embed_missing
 
     def held_embed(texts: list[str], digests: list[str], cache: dict[str, np.ndarray], encoder: Any,
-                   checkpoint: Any, progress: Any) -> int:
-        held.append(HeldPassages(encoder, gate, timeout, delay))
-        return embed_missing(texts, digests, cache, held[-1], checkpoint, progress)
+                   checkpoint: Any, progress: Any, stage: str = "embed") -> int:
+        if stage == "embed":  # the chunk step is held; sentences follow at full speed
+            held.append(HeldPassages(encoder, gate, timeout, delay))
+            encoder = held[-1]
+        return embed_missing(texts, digests, cache, encoder, checkpoint, progress, stage)
 
-    monkeypatch.setattr(build, "_embed_missing", held_embed)
+    # build.py imported the function by name; the sentence step calls it inside embedding.py
+    monkeypatch.setattr(build, "embed_missing", held_embed)
     return held

@@ -14,6 +14,7 @@ import bm25s
 import faiss
 import numpy as np
 
+from retrieval.index.sentences import SentenceVectors
 from retrieval.index.store import (
     REBUILD_HINT,
     IndexCorruptError,
@@ -36,7 +37,8 @@ class ArticleIndex:
     """Everything a query needs, in memory.
 
     ``vectors`` holds one row per chunk, row i ↔ ``chunks[i]`` (chunk ids are
-    0..n-1 in order); ``bm25`` has the same row order.
+    0..n-1 in order); ``bm25`` has the same row order; ``sentences`` holds a vector per
+    sentence of each chunk (``retrieval.index.sentences``).
     """
 
     manifest: Manifest
@@ -46,6 +48,7 @@ class ArticleIndex:
     bm25: bm25s.BM25
     lexicon: Lexicon
     path: Path | None = None
+    sentences: SentenceVectors | None = None  # absent in indexes built before sentence vectors
     tokenizer: WordTokenizer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -97,6 +100,8 @@ class ArticleIndex:
                 fh.write(json.dumps(_fields(chunk), ensure_ascii=False) + "\n")
         faiss.write_index(self.vectors, str(folder / "vectors.faiss"))
         self.bm25.save(str(folder / "bm25"), show_progress=False)
+        if self.sentences is not None:
+            self.sentences.save(folder)
         (folder / "lexicon.json").write_text(
             json.dumps(self.lexicon.to_json(), ensure_ascii=False), encoding="utf-8"
         )
@@ -127,6 +132,7 @@ def load_index(root: Path, expected_model: str | None = None, verify: bool = Tru
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=False, show_progress=False)
         lexicon = Lexicon.from_json(json.loads((folder / "lexicon.json").read_text(encoding="utf-8")))
+        sentences = SentenceVectors.load(folder, len(chunks), manifest.dim)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"索引 {folder} 无法读取（{exc}）。{REBUILD_HINT}") from exc
     if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks or vectors.d != manifest.dim:
@@ -136,7 +142,7 @@ def load_index(root: Path, expected_model: str | None = None, verify: bool = Tru
         )
     log.info("loaded index %s: %d articles, %d chunks in %.2fs", folder.name, len(articles),
              len(chunks), time.perf_counter() - started)
-    return ArticleIndex(manifest, articles, chunks, vectors, bm25, lexicon, path=folder)
+    return ArticleIndex(manifest, articles, chunks, vectors, bm25, lexicon, path=folder, sentences=sentences)
 
 
 def _fields(record: Article | Chunk) -> dict:

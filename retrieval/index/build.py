@@ -14,21 +14,24 @@ while the build runs is never recorded as indexed when it is not.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import shutil
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from retrieval.chunk import chunk_articles
-from retrieval.fs import file_sha256, write_atomic
+from retrieval.fs import file_sha256
 from retrieval.index.article_index import ArticleIndex, load_index
+from retrieval.index.embedding import (
+    Checkpoint,
+    PassageEncoder,
+    clear_checkpoints,
+    embed_missing,
+    text_digest,
+)
+from retrieval.index.embedding import sentence_vectors as build_sentence_vectors
 from retrieval.index.keywords import (
     TOKENS_FILE,
     keyword_index_from_ids,
@@ -54,24 +57,6 @@ from retrieval.models import IngestProblem, ProgressFn
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 256  # chunks per checkpoint step
-EMBED_BATCH_ENV = "NEWSQA_EMBED_BATCH"  # override (the crash test uses small steps to test resuming)
-
-
-def _embed_batch() -> int:
-    try:
-        return max(1, int(os.environ.get(EMBED_BATCH_ENV, EMBED_BATCH)))
-    except ValueError:
-        return EMBED_BATCH
-
-
-class PassageEncoder(Protocol):
-    name: str
-    dim: int
-
-    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
-
-
 @dataclass
 class BuildReport:
     """What a build did. File lists hold corpus-relative names."""
@@ -87,14 +72,11 @@ class BuildReport:
     chunks_before: int = 0
     embedded: int = 0
     reused: int = 0
+    sentences_embedded: int = 0  # sentence vectors computed afresh (the rest reused)
     tokenized: int = 0  # chunks tokenised afresh for keyword search (the rest reused)
     seconds: float = 0.0
     noop: bool = False
     version: str = ""
-
-
-def text_digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def corpus_hashes(corpus: Path) -> tuple[dict[str, str], list[IngestProblem]]:
@@ -116,78 +98,12 @@ def corpus_hashes(corpus: Path) -> tuple[dict[str, str], list[IngestProblem]]:
     return hashes, problems
 
 
-class _Checkpoint:
-    """Vectors embedded by an unfinished build, in small .npz shards beside the index.
-
-    A shard is written to ``*.npz.tmp``, fsynced and renamed, so a shard with the final name
-    is complete; leftovers of a kill (``*.tmp``, unreadable shards, shards of other models)
-    are removed when the next build opens the checkpoint.
-    """
-
-    def __init__(self, root: Path, model: str) -> None:
-        self.dir = root / "checkpoint" / text_digest(model)[:12]
-        self.dir.mkdir(parents=True, exist_ok=True)
-        for other in self.dir.parent.iterdir():  # stale shards of another model
-            if other == self.dir:
-                continue
-            if other.is_dir():
-                shutil.rmtree(other, ignore_errors=True)
-            else:
-                other.unlink(missing_ok=True)
-        for tmp in self.dir.glob("*.tmp"):
-            tmp.unlink(missing_ok=True)
-
-    def load(self) -> dict[str, np.ndarray]:
-        cache: dict[str, np.ndarray] = {}
-        for shard in sorted(self.dir.glob("shard-*.npz")):
-            try:
-                with np.load(shard) as data:
-                    cache.update(zip(data["digests"].tolist(), data["vectors"], strict=True))
-            except Exception:  # a shard damaged some other way (e.g. power loss): just redo it
-                log.warning("discarding unreadable checkpoint shard %s", shard.name)
-                shard.unlink(missing_ok=True)
-        return cache
-
-    def save(self, digests: list[str], vectors: np.ndarray) -> None:
-        write_atomic(self.dir / f"shard-{time.time_ns()}.npz",
-                     lambda fh: np.savez(fh, digests=np.array(digests), vectors=vectors))
-
-    def clear(self) -> None:
-        shutil.rmtree(self.dir.parent, ignore_errors=True)
-
-
-def clear_checkpoints(root: Path) -> None:
-    """Remove every checkpoint shard under ``root`` (the index is up to date, nothing to resume)."""
-    shutil.rmtree(root / "checkpoint", ignore_errors=True)
-
-
 def _previous_index(root: Path, model: str) -> ArticleIndex | None:
     try:
         return load_index(root, expected_model=model)
     except IndexStoreError as exc:
         log.info("no reusable previous index: %s", exc)
         return None
-
-
-def _embed_missing(
-    texts: list[str], digests: list[str], cache: dict[str, np.ndarray], encoder: PassageEncoder,
-    checkpoint: _Checkpoint, progress: ProgressFn | None,
-) -> int:
-    missing: dict[str, str] = {}
-    for text, digest in zip(texts, digests, strict=True):
-        if digest not in cache:
-            missing.setdefault(digest, text)
-    todo = list(missing.items())
-    step = _embed_batch()
-    for start in range(0, len(todo), step):
-        batch = todo[start : start + step]
-        vectors = encoder.encode_passages([t for _, t in batch]).astype(np.float32)
-        checkpoint.save([d for d, _ in batch], vectors)
-        trace(f"embed:{min(start + step, len(todo))}/{len(todo)}")
-        cache.update(zip((d for d, _ in batch), vectors, strict=True))
-        if progress:
-            progress("embed", min(start + step, len(todo)), len(todo))
-    return len(todo)
 
 
 def update_index(
@@ -197,8 +113,11 @@ def update_index(
     *,
     rebuild: bool = False,
     progress: ProgressFn | None = None,
+    sentence_vectors: bool = True,
 ) -> BuildReport:
     """Bring the index under ``root`` up to date with ``corpus``; a no-op if nothing changed.
+    ``sentence_vectors`` stores a vector per chunk sentence (``retrieval.index.sentences``);
+    an index without them is upgraded by the next build that asks for them.
 
     Raises IndexBusyError if another build holds the lock.
     """
@@ -214,7 +133,8 @@ def update_index(
         trace("load-old")
         old = None if rebuild else _previous_index(root, encoder.name)
         old_files = old.manifest.files if old else {}
-        if old is not None and old_files == hashes:
+        # An index from before sentence vectors is brought up to date even if no file changed.
+        if old is not None and old_files == hashes and (old.sentences is not None or not sentence_vectors):
             report = _compare(hashes, old_files, old)
             report.noop, report.articles, report.chunks = True, len(old.articles), len(old.chunks)
             report.problems = problems
@@ -238,19 +158,24 @@ def update_index(
             progress("chunk", len(chunks), len(chunks))
 
         trace("embed")
-        checkpoint = _Checkpoint(root, encoder.name)
+        checkpoint = Checkpoint(root, encoder.name)
         cache = checkpoint.load()
         old_digests = [text_digest(c.index_text) for c in old.chunks] if old is not None else []
         if old is not None:
             cache.update(zip(old_digests, old.stored_vectors(), strict=True))
         texts = [c.index_text for c in chunks]
         digests = [text_digest(t) for t in texts]
-        report.embedded = _embed_missing(texts, digests, cache, encoder, checkpoint, progress)
+        report.embedded = embed_missing(texts, digests, cache, encoder, checkpoint, progress)
         report.reused = len(chunks) - report.embedded
         vectors = (
             np.stack([cache[d] for d in digests]).astype(np.float32)
             if texts else np.zeros((0, encoder.dim), dtype=np.float32)
         )
+        trace("sentences")
+        sentences = None
+        if sentence_vectors:
+            sentences, report.sentences_embedded = build_sentence_vectors(chunks, old, cache, encoder, checkpoint,
+                                                                          progress)
         del cache
 
         trace("keywords")
@@ -269,7 +194,8 @@ def update_index(
             chunks=len(chunks), vector_index=kind, build_seconds=time.perf_counter() - started,
         )
         trace("bm25")
-        index = ArticleIndex(manifest, articles, chunks, vector_index, keyword_index_from_ids(id_lists, vocab), lexicon)
+        index = ArticleIndex(manifest, articles, chunks, vector_index, keyword_index_from_ids(id_lists, vocab), lexicon,
+                             sentences=sentences)
         trace("save")
         tmp = new_version_dir(root)
         index.save(tmp)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from retrieval.lexicon.mining import SURNAMES, find_places
+import numpy as np
+
+from retrieval.index.sentences import chunk_sentences
 from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.lexicon.words import word_set, word_table
@@ -20,6 +22,7 @@ from retrieval.qa.analysis import Analysis, analyze, constraints_of, years_agree
 from retrieval.qa.evidence import coverage, focus_seen, reads_as_name, repeats, unseen_share
 from retrieval.qa.lists import aggregate, cited_articles, render_list
 from retrieval.qa.multi import combine, split_question
+from retrieval.qa.names import factoid_names, list_question_names
 from retrieval.qa.question import (
     GENERIC_FOCUS,
     Question,
@@ -31,7 +34,7 @@ from retrieval.qa.span_lists import LIST_KINDS, ListContext, span_list
 from retrieval.qa.spans import Span, answer_spans
 from retrieval.qa.support import Evidence, is_supported
 from retrieval.search import HybridSearcher
-from retrieval.text import HAN_RUN, has_text, split_sentences
+from retrieval.text import has_text
 
 NOT_FOUND = "没有找到相关报道。"
 SOURCES_SHOWN = 5
@@ -55,6 +58,7 @@ class _Sentence:
     hit: Hit
     coverage: float
     spans: tuple[Span, ...] = ()  # answer-typed spans the question does not already name
+    position: int = -1  # index in ``chunk_sentences(hit.chunk.text)``; -1 for merged text
 
 
 def _names_a_category(noun: str) -> bool:
@@ -115,7 +119,7 @@ class Answerer:
     def _list_answer(self, raw: str, q: Question, note: str) -> Answer | None:
         # Other names in the question narrow the articles: 李克强去四川考察了哪些地方.
         words = self.index.tokenizer.words(q.text)
-        required = tuple(sorted(n for n in self._names(q.text, words) if n != q.entity and n not in q.entity))
+        required = tuple(sorted(n for n in list_question_names(q.text, words, self.index.lexicon, self.index.tokenizer.tags) if n != q.entity and n not in q.entity))
         required += tuple(n for _, n in find_provinces(q.text) + find_countries(q.text) if n not in required)
         window = constraints_of(q.text, self.index.tokenizer.tagged(q.text))
         items, total = aggregate(self.index, q, required=required, years=window.years, months=window.months)
@@ -162,7 +166,7 @@ class Answerer:
             dense=best.hit.dense,
             unseen_share=unseen_share(words, weights, retrieved),
             focus_seen=focus_seen(focus, retrieved) or (typed and not _names_a_category(focus)),
-            names_seen=all(name in answer_article for name in self._question_names(question, analysis, tagged)),
+            names_seen=all(name in answer_article for name in factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags)),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
             numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
@@ -193,7 +197,7 @@ class Answerer:
             citation=citation_of,
             is_person=lambda word: word in self.index.lexicon.people or reads_as_name(word),
         )
-        items = span_list(hits, analysis, self._question_names(question, analysis, tagged), ctx)
+        items = span_list(hits, analysis, factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags), ctx)
         if not items:
             return None
         text = render_list(f"据报道，{analysis.focus}" if analysis.focus else "据报道，", items, len(items))
@@ -214,30 +218,6 @@ class Answerer:
                 seen[aid] = (article.headline + "\n" + article.text) if article else hit.chunk.index_text
         return "\n".join(seen.values())
 
-    def _question_names(self, question: str, analysis: Analysis, tagged: list[tuple[str, str]]) -> set[str]:
-        """People, places and organisations a factoid question names: corpus names and words
-        jieba's tagger reads as names (an answer's article must hold each)."""
-        lexicon = self.index.lexicon
-        tags = self.index.tokenizer.tags
-        # Dictionary names count; a word the tagger only guesses is a name when it reads as a
-        # person's name, surname first (章旭升), not when it is any unknown word (小微园).
-        known = {n for n in analysis.constraints.names if tags.get(n, "")[:2] in ("nr", "ns", "nt", "nz")}
-        known |= {w for w, tag in tagged if tag.startswith("nr") and reads_as_name(w)}
-        return {n for n in lexicon.people + lexicon.places if n in question} | known
-
-    def _names(self, question: str, words: list[str]) -> set[str]:
-        """People and places the question names: corpus names, 镇/村 names, words jieba tags as
-        names, and unknown 2–3 character words that start with a common surname (王小明)."""
-        lexicon = self.index.lexicon
-        tags = self.index.tokenizer.tags
-        names = {n for n in lexicon.people + lexicon.places if n in question}
-        names.update(name for _, name in find_places(question, tags))
-        for word in words:
-            tag = tags.get(word)
-            if (tag in ("nr", "nrt", "nrfg", "ns") and len(word) >= 2) or (tag is None and 2 <= len(word) <= 3 and word[0] in SURNAMES and HAN_RUN.fullmatch(word)):
-                names.add(word)
-        return names
-
     def _best_sentence(
         self, hits: list[Hit], words: list[str], weights: list[float], wants_list: bool = False,
         question: str = "", analysis: Analysis | None = None, measured: str = "",
@@ -249,7 +229,7 @@ class Answerer:
         scored: list[tuple[float, _Sentence]] = []
         top = hits[0].score or 1.0
         for hit in hits:
-            for text in split_sentences(hit.chunk.text, at_semicolons=False):
+            for position, text in enumerate(chunk_sentences(hit.chunk.text)):
                 if len(text) < 4:
                     continue
                 cov = coverage(words, weights, text + hit.chunk.title)
@@ -258,7 +238,7 @@ class Answerer:
                 score = cov + 0.15 * (hit.score / top) + 0.1 * repeats(words, weights, text)
                 if wants_list:
                     score += 0.05 * min(text.count("、") + text.count("；"), 6) / 6
-                scored.append((score, _Sentence(text, hit, cov)))
+                scored.append((score, _Sentence(text, hit, cov, position=position)))
         if not scored:
             return _Sentence(hits[0].chunk.text, hits[0], 0.0)
         scored.sort(key=lambda item: -item[0])
@@ -269,8 +249,7 @@ class Answerer:
         shortlist = scored[:SENTENCE_RERANK]
         if question and len(shortlist) > 1 and SEMANTIC_WEIGHT > 0:
             qv = self.searcher.query_vector(question)
-            vectors = self.searcher.encoder.encode_passages([c.text for _, c in shortlist])
-            sims = vectors @ qv
+            sims = self._sentence_vectors([c for _, c in shortlist]) @ qv
             shortlist = [(score + SEMANTIC_WEIGHT * float(sim), cand)
                          for (score, cand), sim in zip(shortlist, sims, strict=True)]
             shortlist.sort(key=lambda item: -item[0])
@@ -285,6 +264,15 @@ class Answerer:
                 return _Sentence(first.text + second.text, best.hit, max(best.coverage, other.coverage),
                                  best.spans + other.spans)
         return best
+
+    def _sentence_vectors(self, candidates: list[_Sentence]) -> np.ndarray:
+        """(n, dim) float32 vectors of the candidates: stored with the index when it has them
+        (no model call), else embedded now (indexes built before sentence vectors)."""
+        stored = self.index.sentences
+        rows = [stored.row(c.hit.chunk.id, c.position) if stored is not None else None for c in candidates]
+        missing = [c.text for c, row in zip(candidates, rows, strict=True) if row is None]
+        fresh = iter(self.searcher.encoder.encode_passages(missing) if missing else [])
+        return np.stack([row if row is not None else next(fresh) for row in rows]).astype(np.float32)
 
     def _spans(self, sentence: str, analysis: Analysis, question: str, words: list[str],
                measured: str) -> tuple[Span, ...]:

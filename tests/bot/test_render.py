@@ -131,7 +131,8 @@ def test_reindex_texts() -> None:
     assert "无需更新" in summary_text(BuildReport(noop=True, articles=3, chunks=4))
     assert validate_telegram_html(progress_text("embed", 3, 10, 2.5)) is None
     assert "计算向量 3/10" in progress_text("embed", 3, 10, 2.5) and "已用时 2 秒" in progress_text("embed", 3, 10, 2.5)
-    assert "关键词" in progress_text("embed", 10, 10, 0) and "切分 7 个段落" in progress_text("chunk", 7, 7, 0)
+    assert "句子向量" in progress_text("embed", 10, 10, 0) and "切分 7 个段落" in progress_text("chunk", 7, 7, 0)
+    assert "句子向量 3/10" in progress_text("sentences", 3, 10, 0) and "关键词" in progress_text("sentences", 10, 10, 0)
 
 
 def test_sliding_window_limiter() -> None:

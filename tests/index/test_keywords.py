@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrieval.index.article_index import load_index
-from retrieval.index.build import text_digest, update_index
+from retrieval.index.build import update_index
+from retrieval.index.embedding import text_digest
 from retrieval.index.keywords import (
     TOKENS_FILE,
     contains_any,

@@ -27,7 +27,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.telegram_app import build_application, post_init
-from retrieval.index.build import EMBED_BATCH_ENV
+from retrieval.index.embedding import EMBED_BATCH_ENV
 from retrieval.service import NewsQA
 from tests.botapi import FakeBotApi, running_application
 from tests.fakes import hold_index_builds

@@ -40,9 +40,11 @@ from bot.redact import REDACTED
 from bot.settings import Settings
 from bot.telegram_app import build_application, post_init
 from retrieval.index import build as build_module
+from retrieval.index import embedding as embedding_module
 from retrieval.index import store as store_module
 from retrieval.index.article_index import load_index
-from retrieval.index.build import EMBED_BATCH_ENV, update_index
+from retrieval.index.build import update_index
+from retrieval.index.embedding import EMBED_BATCH_ENV
 from retrieval.index.store import (
     MANIFEST,
     IndexCorruptError,
@@ -202,7 +204,7 @@ def test_resumed_build_reuses_checkpoint_shards_and_drops_damaged_ones(
         if name.startswith("embed:8/"):
             raise KeyboardInterrupt  # like Ctrl-C after two shards of four vectors
 
-    monkeypatch.setattr(build_module, "trace", die_after_two_shards)
+    monkeypatch.setattr(embedding_module, "trace", die_after_two_shards)
     with pytest.raises(KeyboardInterrupt):
         update_index(corpus_copy, root, encoder)
     shards = sorted((root / "checkpoint").rglob("shard-*.npz"))
@@ -218,7 +220,7 @@ def test_resumed_build_reuses_checkpoint_shards_and_drops_damaged_ones(
     other = root / "checkpoint" / "0123456789ab"
     other.mkdir()
     (other / "shard-1.npz").write_bytes(b"x")
-    monkeypatch.setattr(build_module, "trace", lambda name: None)
+    monkeypatch.setattr(embedding_module, "trace", lambda name: None)
     # Reused vectors must be the very rows saved before, not recomputed ones: the hashing
     # encoder would recompute identical rows, so count what it embeds this time.
     embedded: list[str] = []
@@ -229,15 +231,17 @@ def test_resumed_build_reuses_checkpoint_shards_and_drops_damaged_ones(
             return super().encode_passages(texts, progress)
 
     report = update_index(corpus_copy, root, Counting())
+    index = load_index(root, expected_model=FAKE_MODEL)
+    chunk_texts = {c.index_text for c in index.chunks}
+    embedded = [t for t in embedded if t in chunk_texts]  # sentence vectors are embedded after chunks
     assert report.embedded == 2 == len(embedded), "the 8 vectors in the good shards are reused, only 2 computed"
     assert report.added == ["more.jsonl"] and report.reused == report.chunks - 2
     assert not (root / "checkpoint").exists()
-    index = load_index(root, expected_model=FAKE_MODEL)
     vectors = index.stored_vectors()
-    reused = [c for c in index.chunks if build_module.text_digest(c.index_text) in saved]
+    reused = [c for c in index.chunks if embedding_module.text_digest(c.index_text) in saved]
     assert len(reused) == 8
     for chunk in reused:  # the very vectors computed before the interruption
-        assert np.array_equal(vectors[chunk.id], saved[build_module.text_digest(chunk.index_text)])
+        assert np.array_equal(vectors[chunk.id], saved[embedding_module.text_digest(chunk.index_text)])
 
 
 def test_garbage_collection_with_a_relative_root_keeps_current(tmp_path: Path,
