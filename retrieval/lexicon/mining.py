@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
-import jieba
 
 from retrieval.lexicon.words import load_word_tags, word_list, word_set
 from retrieval.text import HAN
@@ -100,7 +99,13 @@ def is_place_stem(stem: str, tags: dict[str, str]) -> bool:
     if stem in _PLACE_STEM_BLOCK or stem[0] in _PLACE_FUNCTION_CHARS or stem[1] in _PLACE_FUNCTION_CHARS:
         return False
     tag = tags.get(stem)
-    return tag is None or tag in _PLACE_OK_TAGS or (tag == "n" and jieba.dt.FREQ.get(stem, 0) < 100)
+    # A noun stem counts too (古山 is tagged n). This once also required the noun to be rare in
+    # jieba's global dictionary, but that dictionary is only loaded if something else in the
+    # process loaded it first, so mining gave different lexicons in different processes
+    # (found when the generation guard, which uses jieba.posseg, ran before a build in the same
+    # test session). Every index so far was mined without that check; blocked stems are data
+    # (place_stem_block.txt).
+    return tag is None or tag in _PLACE_OK_TAGS or tag == "n"
 
 
 def find_places(text: str, tags: dict[str, str]) -> list[tuple[int, str]]:
