@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cn2an
+
 from retrieval.index.article_index import ArticleIndex
 from retrieval.lexicon.mining import find_places
 from retrieval.lexicon.places import find_countries, find_provinces
@@ -98,9 +100,39 @@ def _place_items(article: Article, q: Question, tags: dict[str, str]) -> list[_F
             pos = sentence.find(name)
             if (start >= 0 and pos < start) or not _VISITED.search(sentence[max(0, start) : pos + len(name)]):
                 continue
-            if name != q.entity and all(name not in f.label and f.label not in name for f in found):
-                found.append(_Found(name, sentence, article))
+            for item in [name, *_expanded(name, sentence, article, tags)]:
+                if item != q.entity and all(item not in f.label and f.label not in item for f in found):
+                    found.append(_Found(item, sentence, article))
     return found
+
+
+_NUMERALS = "0123456789一二两三四五六七八九十"
+
+
+def _expanded(name: str, sentence: str, article: Article, tags: dict[str, str]) -> list[str]:
+    """The other places behind "古山镇等3镇": when ``name`` is followed by 等 and a count of its
+    own kind, and the article names exactly that many places of the kind (以古山镇、方岩镇和舟山镇
+    为主体), all of them; otherwise none (the count cannot be filled with certainty)."""
+    at = sentence.find(name)
+    rest = sentence[at + len(name) :] if at >= 0 else ""
+    if not rest.startswith("等"):
+        return []
+    digits = ""
+    for ch in rest[1:]:
+        if ch not in _NUMERALS:
+            break
+        digits += ch
+    kind = next((s for s in ("街道", "社区", "镇", "村") if name.endswith(s)), "")
+    tail = rest[1 + len(digits) :].removeprefix("个")
+    if not digits or not kind or not tail.startswith(kind):
+        return []
+    try:
+        count = int(digits) if digits.isdigit() else int(cn2an.cn2an(digits, "normal"))
+    except ValueError:
+        return []
+    named = list(dict.fromkeys(n for _, n in find_places(article.headline + "\n" + article.text, tags)
+                               if n.endswith(kind)))
+    return [n for n in named if n != name] if len(named) == count and name in named else []
 
 
 def _headline_event(article: Article, entity: str) -> str:

@@ -11,6 +11,7 @@ that occur apart in another article.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -185,3 +186,24 @@ def test_lists_need_no_vectors(index: ArticleIndex, monkeypatch: pytest.MonkeyPa
     """What lets list tests run on the hashing encoder: aggregate never reads a vector."""
     monkeypatch.setattr(index, "vectors", None)
     assert ask(index, "朱志杰去过哪些镇")[0] == ["古山镇"]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    # the article names exactly the three towns behind 等3镇: all of them
+    ("副市长胡勇春带队调研古山镇等3镇土地整治项目。项目以古山镇、方岩镇和舟山镇为主体。", ["古山镇", "方岩镇", "舟山镇"]),
+    ("副市长胡勇春带队调研古山镇等三镇土地整治项目。项目以古山镇、方岩镇和舟山镇为主体。", ["古山镇", "方岩镇", "舟山镇"]),
+    # four towns named for a count of three: which three is a guess, so only the one named
+    ("副市长胡勇春带队调研古山镇等3镇土地整治项目。古山镇、方岩镇、舟山镇和西溪镇参加。", ["古山镇"]),
+    # a count of another kind (村, not 镇) does not expand towns
+    ("副市长胡勇春带队调研古山镇等3村土地整治项目。古山镇、方岩镇和舟山镇参加。", ["古山镇"]),
+])
+def test_a_and_n_others_expands_when_the_article_names_exactly_n(
+        tmp_path: Path, body: str, expected: list[str]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    row = {"id": "zz", "title": "胡勇春调研土地整治", "date": "2024-03-22", "text": "本报讯 " + body}
+    (corpus / "a.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    update_index(corpus, tmp_path / "index", HashingEncoder(), sentence_vectors=False)
+    index = load_index(tmp_path / "index", expected_model=FAKE_MODEL)
+    labels, _, _ = ask(index, "胡勇春调研了哪些镇")
+    assert labels == expected
