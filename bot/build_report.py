@@ -38,6 +38,8 @@ def summary_lines(report: BuildReport, *, list_problems: bool = True) -> list[st
             f"段落：{report.chunks_before} → {report.chunks}",
             f"向量：新计算 {report.embedded} 个，复用 {report.reused} 个",
         ]
+        if report.sentences_embedded:
+            lines.append(f"句子向量：新计算 {report.sentences_embedded} 个")
         for label, names in (("新增", report.added), ("修改", report.changed), ("删除", report.removed)):
             if names:
                 lines.append(_names(label, names))

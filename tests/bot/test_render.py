@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -128,6 +130,9 @@ def test_reindex_texts() -> None:
     plain = parse_telegram_html(text)[0]
     assert "新增 1，修改 0，删除 0" in plain and "21 → 22" in plain and "48 → 50" in plain
     assert "新计算 2 个，复用 48 个" in plain and "3.2 秒" in plain and "new<1>.jsonl" in plain
+    assert "句子向量" not in plain  # none embedded: not mentioned
+    with_sentences = parse_telegram_html(summary_text(replace(report, sentences_embedded=7)))[0]
+    assert "句子向量：新计算 7 个" in with_sentences
     assert "无需更新" in summary_text(BuildReport(noop=True, articles=3, chunks=4))
     assert validate_telegram_html(progress_text("embed", 3, 10, 2.5)) is None
     assert "计算向量 3/10" in progress_text("embed", 3, 10, 2.5) and "已用时 2 秒" in progress_text("embed", 3, 10, 2.5)
