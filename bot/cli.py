@@ -16,8 +16,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from bot import cli_generate
 from bot.cli_format import (
-    answer_json,
     build_summary,
     hit_json,
     print_answer,
@@ -108,6 +108,10 @@ def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: boo
     """建立或更新索引（只处理新增或改动的文件）。"""
     from bot.cli_progress import TerminalProgress
 
+    if obj.settings.index_role == "follow":  # replicas never build (docs/scale-out.md)
+        from bot.follower import READ_ONLY_CLI
+
+        raise CliError(READ_ONLY_CLI)
     corpus = corpus_dir or obj.settings.corpus_dir
     if not corpus.exists():
         raise CliError(f"语料目录 {corpus} 不存在。")
@@ -179,10 +183,12 @@ def search_cmd(obj: Context, question: str, k: int | None, as_json: bool) -> Non
 @cli.command("ask")
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON；问题为 - 时逐行读标准输入")
+@click.option("--no-generate", is_flag=True, help="配置了 LLM_* 时也只给原文摘录，不用模型改写")
 @click.pass_obj
-def ask_cmd(obj: Context, question: str, as_json: bool) -> None:
+def ask_cmd(obj: Context, question: str, as_json: bool, no_generate: bool) -> None:
     """回答一个问题（问题为 - 时，从标准输入每行读一个问题）。"""
     _ensure_index(obj)
+    rewrite = None if no_generate or not obj.settings.llm_enabled else cli_generate.rewriter(obj.settings)
     question = question.encode("utf-8", "replace").decode("utf-8")  # undecodable argv bytes → "?"
     if question == "-":
         if hasattr(sys.stdin, "reconfigure"):  # a line that is not UTF-8 must not end the batch
@@ -191,7 +197,7 @@ def ask_cmd(obj: Context, question: str, as_json: bool) -> None:
             line = line.rstrip("\n")
             try:
                 answer = obj.service.ask(line)
-                out = answer_json(answer) if as_json else None
+                out = cli_generate.answer_out(answer, rewrite) if as_json else None
             except Exception as exc:  # one bad line must not stop the batch
                 log.exception("question failed")
                 out = {"question": line, "found": False, "answer": f"处理出错：{exc}", "sources": [],
@@ -200,14 +206,16 @@ def ask_cmd(obj: Context, question: str, as_json: bool) -> None:
             if as_json:
                 click.echo(json.dumps(out, ensure_ascii=False))
             elif answer is not None:
-                print_answer(answer)
+                print_answer(cli_generate.shown(answer, rewrite))
             sys.stdout.flush()
         return
     answer = obj.service.ask(question)
     if as_json:
-        click.echo(json.dumps(answer_json(answer), ensure_ascii=False))
+        click.echo(json.dumps(cli_generate.answer_out(answer, rewrite), ensure_ascii=False))
     else:
-        print_answer(answer)
+        print_answer(cli_generate.shown(answer, rewrite))
+
+
 
 
 @cli.command("eval")

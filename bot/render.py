@@ -264,7 +264,9 @@ def help_text(username: str | None) -> str:
         f"用 <code>/ask 问题</code>，或 <code>{mention} 问题</code>，或直接回复我的消息。\n\n"
         "<b>在任意聊天中</b>\n"
         f"输入 <code>{mention} 问题</code>，选择结果即可把答案发到当前聊天。\n\n"
-        "<b>命令</b>\n/ask 提问　/stats 索引状态　/help 帮助"
+        "<b>追问</b>\n可以接着上一个回答问，例如“他在古山镇说了什么”“那舟山镇呢”“还有呢”；"
+        "在群里请回复我的回答来追问。\n\n"
+        "<b>命令</b>\n/ask 提问　/new 开始新话题　/stats 索引状态　/help 帮助"
     )
 
 
