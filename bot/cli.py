@@ -1,4 +1,5 @@
-"""The `newsqa` command line: index, articles, search, ask, eval, chat, bot, stats, doctor.
+"""The `newsqa` command line: index, articles, search, ask, bot, stats, doctor here; eval and
+chat in ``bot.cli_session``.
 
 Readable Chinese output for people; ``--json`` for machines. Settings are read
 here, once, and passed down as plain arguments.
@@ -12,11 +13,12 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from bot import cli_generate
+from bot.cli_context import CliError, Context, ensure_index
 from bot.cli_format import (
     build_summary,
     hit_json,
@@ -26,6 +28,7 @@ from bot.cli_format import (
     print_hits,
     print_problems,
 )
+from bot.cli_session import chat_cmd, eval_cmd
 from bot.settings import Settings
 from retrieval.index.store import IndexStoreError
 
@@ -33,37 +36,6 @@ if TYPE_CHECKING:  # bot.doctor pulls in Telegram: imported when `doctor` runs
     from bot.doctor import CheckResult
 
 log = logging.getLogger("newsqa")
-
-
-class Context:
-    """Settings plus the lazily created service, shared by subcommands. ``overrides`` are the
-    global options' settings, for a command that builds its own Settings (doctor)."""
-
-    def __init__(self, settings: Settings | None, overrides: dict[str, object]) -> None:
-        self._settings = settings
-        self.overrides = overrides
-        self._service = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:  # only doctor runs without them, and it builds its own
-            raise RuntimeError("settings were not loaded for this command")
-        return self._settings
-
-    @property
-    def service(self):
-        if self._service is None:
-            from bot.runtime import make_service
-
-            self._service = make_service(self.settings)
-        return self._service
-
-
-class CliError(click.ClickException):
-    """An error the user can act on: printed as "错误：…" on stderr, exit status 1."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"错误：{self.format_message()}", file=file, err=file is None)
 
 
 @click.group()
@@ -151,13 +123,6 @@ def articles_cmd(obj: Context, path: Path | None, as_json: bool) -> None:
     click.echo(f"共 {len(report.articles)} 篇文章，来自 {len(report.files)} 个文件。")
 
 
-def _ensure_index(obj: Context) -> None:
-    try:
-        obj.service.load()
-    except IndexStoreError as exc:
-        raise CliError(str(exc)) from None
-
-
 @cli.command("search")
 @click.argument("question")
 @click.option("--k", "k", type=click.IntRange(1, 100), help="返回段落数（默认 SEARCH_TOP_K，即 5）")
@@ -165,7 +130,7 @@ def _ensure_index(obj: Context) -> None:
 @click.pass_obj
 def search_cmd(obj: Context, question: str, k: int | None, as_json: bool) -> None:
     """按相关度列出段落。"""
-    _ensure_index(obj)
+    ensure_index(obj)
     k = k or obj.settings.search_top_k
     question = question.encode("utf-8", "replace").decode("utf-8")  # undecodable argv bytes → "?"
     started = time.perf_counter()
@@ -187,7 +152,7 @@ def search_cmd(obj: Context, question: str, k: int | None, as_json: bool) -> Non
 @click.pass_obj
 def ask_cmd(obj: Context, question: str, as_json: bool, no_generate: bool) -> None:
     """回答一个问题（问题为 - 时，从标准输入每行读一个问题）。"""
-    _ensure_index(obj)
+    ensure_index(obj)
     rewrite = None if no_generate or not obj.settings.llm_enabled else cli_generate.rewriter(obj.settings)
     question = question.encode("utf-8", "replace").decode("utf-8")  # undecodable argv bytes → "?"
     if question == "-":
@@ -216,94 +181,6 @@ def ask_cmd(obj: Context, question: str, as_json: bool, no_generate: bool) -> No
         print_answer(cli_generate.shown(answer, rewrite))
 
 
-
-
-@cli.command("eval")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--k", "k", default=5, show_default=True, type=int, help="证据召回的 k")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
-@click.option("--details", is_flag=True, help="逐题列出结果")
-@click.pass_obj
-def eval_cmd(obj: Context, file: Path, k: int, as_json: bool, details: bool) -> None:
-    """按 shared/eval/README.md 的规则评测一个问题集（每行带 "turns" 的文件按多轮对话逐轮评测）。"""
-    from retrieval.evaluate import evaluate, is_dialogue_set, load_questions
-
-    _ensure_index(obj)
-    if is_dialogue_set(file):
-        _eval_dialogues(obj, file, as_json, details)
-        return
-    try:
-        questions = load_questions(file)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    result = evaluate(obj.service, questions, k=k)
-    if as_json:
-        click.echo(json.dumps(result.to_json(details), ensure_ascii=False, indent=1))
-        return
-    click.echo(result.summary())
-    if details:
-        for row in result.rows:
-            mark = "✓" if row.correct else ("—" if row.type == "unanswerable" else "✗")
-            click.echo(f"{mark} {row.id} [{row.type}] {row.question} → found={row.found} "
-                       f"evidence@{k}={row.evidence}  {row.answer[:60]!r}")
-
-
-def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> None:
-    """Score a dialogue set (eval/README_dialogues.md) turn by turn."""
-    from retrieval.dialogue.evaluate import evaluate_dialogues, load_dialogues
-
-    try:
-        dialogues = load_dialogues(file)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    settings = obj.settings
-    result = evaluate_dialogues(obj.service, obj.service.index.lexicon, dialogues,
-                                ttl=settings.conversation_ttl, page=settings.conversation_list_page)
-    if as_json:
-        click.echo(json.dumps(result.to_json(details), ensure_ascii=False, indent=1))
-        return
-    click.echo(result.summary())
-    if details:
-        for row in result.rows:
-            mark = ("✓" if row.correct else "✗") + ("!" if row.wrong_entity else "")
-            asked = f" → {row.asked}" if row.asked and row.asked != row.message else ""
-            click.echo(f"{mark} {row.dialogue}.{row.n} [{row.split}/{row.type}] {row.message}{asked} "
-                       f"[{row.reply_kind}] {row.reply[:60]!r}")
-
-
-@cli.command("chat")
-@click.pass_obj
-def chat_cmd(obj: Context) -> None:
-    """交互式问答控制台，可以追问（/new 开始新对话；输入 exit 或按 Ctrl-D 退出）。"""
-    from bot.conversation import NEW_CONVERSATION
-    from retrieval.dialogue import Conversation
-
-    _ensure_index(obj)
-    service, settings = obj.service, obj.settings
-    conversation = Conversation(service, lambda: service.index.lexicon, ttl=settings.conversation_ttl,
-                                page=settings.conversation_list_page)
-    click.echo("newsqa 问答控制台。输入问题后回车，可以接着追问（如“他后来去了哪里”“那舟山镇呢”“还有呢”）；"
-               "/new 开始新对话；输入 exit 退出。")
-    while True:
-        try:
-            question = click.prompt("问", prompt_suffix="> ", default="", show_default=False)
-        except (EOFError, click.Abort):
-            click.echo()
-            return
-        if question.strip().lower() in {"exit", "quit", "q", "退出"}:
-            return
-        if question.strip() == "/new":
-            conversation.clear()
-            click.echo(NEW_CONVERSATION)
-        elif question.strip():
-            turn = conversation.reply(question)
-            if turn.answer is None:
-                click.echo(turn.text)
-                click.echo()
-                continue
-            if turn.resolution.changed:
-                click.secho(f"（按“{turn.resolution.question}”理解）", dim=True)
-            print_answer(turn.answer)
 
 
 @cli.command("bot")
@@ -366,6 +243,10 @@ def doctor_cmd(obj: Context, as_json: bool) -> None:
         click.echo("全部检查通过。" if ok else f"{failed} 项检查未通过。")
     if not ok:
         sys.exit(1)
+
+
+cli.add_command(eval_cmd)
+cli.add_command(chat_cmd)
 
 
 def main() -> None:
