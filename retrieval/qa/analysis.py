@@ -140,8 +140,9 @@ def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:
     subject = ""
     if cue == "是谁":
         subject = text[: text.find(cue)].strip()
-        # "编剧是谁" asks for a person; "朱志杰是谁" (a bare name) asks for that person's role
-        named = any(name in subject for name, tag in words if tag in PERSON_TAGS)
+        # "编剧是谁" asks for a person; "朱志杰是谁" (the subject is a name) asks for that person's
+        # role; "章旭升的妻子是谁" names someone but asks for another person
+        named = any(subject.endswith(name) for name, tag in words if tag in PERSON_TAGS)
         cue_type = "role" if named and focus_type in (None, "role") else "person"
     # A noun after the cue names the kind (哪个国家 → place); one before it only refines a cue
     # that says little by itself (什么, 多少 → 交付量是多少 stays a number).

@@ -148,6 +148,11 @@ class Answerer:
         # Latin words the archive never uses ("Please tell me") are noise, not evidence.
         words = [w for w in content_words(all_words, STOPWORDS)
                  if not w.isascii() or w.isdigit() or self.index.chunks_with_token(w.lower()).size]
+        if analysis.answer_type == "role":
+            # "X担任什么职务": the archive writes the title beside the name (市长胡勇春) and never
+            # the words of the question (担任, 职务), so the evidence is the person named.
+            named = factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags)
+            words = [w for w in words if w in named] or words
         weights = [self.idf(w) for w in words]
         focus = focus_noun(all_words, self.index.tokenizer.tags)
         measured = _measured(analysis, focus)

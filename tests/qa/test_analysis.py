@@ -24,6 +24,7 @@ def _analyze(question: str):  # type: ignore[no-untyped-def]
     ("电影《长津湖》的编剧是谁", "person"),
     ("谁主持了会议", "person"),
     ("朱志杰是谁", "role"),
+    ("章旭升的妻子是谁", "person"),  # names someone, asks for another person
     ("RCEP具体包括哪些国家", "place"),
     ("市委书记在哪个镇说了要打造工业强镇", "place"),
     ("和哪些公司签了协议", "organization"),

@@ -94,6 +94,9 @@ def test_traditional_list_question(any_seed_service: NewsQA) -> None:
         ("古山镇为破解疑难问题搞了什么新机制", "周末难题会诊"),
         ("金台铁路铺轨的照片是在哪个村拍的", "申亭村"),
         ("烈士纪念日的公祭活动在什么地方举行", "刘英烈士陵园"),
+        # a role: the title the archive writes beside the name, not the question's words
+        ("章旭升担任什么职位", "市委书记"),
+        ("胡勇春的职务是什么", "市长"),
     ],
 )
 def test_factoid_is_an_archive_sentence_with_sources(seed_service: NewsQA, question: str, expected: str) -> None:
@@ -124,6 +127,7 @@ def test_factoid_is_an_archive_sentence_with_sources(seed_service: NewsQA, quest
         "王小明参加了哪些活动",
         "金台铁路的总投资是多少",
         "刘德华来永康开演唱会了吗",
+        "王小二担任什么职务",  # a role of someone the archive never names
     ],
 )
 def test_unanswerable_questions_are_declined(seed_service: NewsQA, question: str) -> None:
