@@ -91,6 +91,10 @@ def _focus(text: str, cue: str, cue_type: str | None) -> tuple[str, AnswerType |
     noun, kind = _typed_noun(heads)
     if kind is not None:
         return noun, kind, True
+    if cue_type == "which" and after[:1] and "\u4e00" <= after[0] <= "\u9fff":
+        # a noun follows 哪些/什么 but names no known kind (舟山镇有哪些特色资源): it is what is
+        # asked for, so the noun before the cue (镇) says nothing about the answer
+        return "", None, True
     noun, kind = _typed_noun([before[-n:] for n in range(5, 0, -1) if len(before) >= n])
     return noun, kind, False
 

@@ -25,6 +25,7 @@ def _analyze(question: str):  # type: ignore[no-untyped-def]
     ("谁主持了会议", "person"),
     ("朱志杰是谁", "role"),
     ("章旭升的妻子是谁", "person"),  # names someone, asks for another person
+    ("舟山镇有哪些特色资源", "description"),  # 资源 is asked for, not a town
     ("RCEP具体包括哪些国家", "place"),
     ("市委书记在哪个镇说了要打造工业强镇", "place"),
     ("和哪些公司签了协议", "organization"),
