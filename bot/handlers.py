@@ -235,6 +235,12 @@ async def reindex(update: Update, context: BotContext) -> None:
         log.warning("refused /reindex from user id %s: not in ADMIN_IDS", user.id if user else None)
         await message.reply_text("抱歉，只有管理员可以更新索引。")
         return
+    if state.settings.index_role == "follow":  # a read-only replica never builds
+        from bot.follower import READ_ONLY
+
+        log.info("refused /reindex from user id %s: this instance follows the published index", user.id)
+        await message.reply_text(READ_ONLY)
+        return
     if not state.reindex.try_begin():
         await message.reply_text("索引正在更新中，请等当前任务完成后再试。")
         return

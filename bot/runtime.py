@@ -18,6 +18,7 @@ def make_service(settings: Settings) -> NewsQA:
             batch_size=settings.embedding_batch_size or None,
             backend=None if settings.embedding_backend == "auto" else settings.embedding_backend,
             threads=settings.embedding_threads or None,
+            device=settings.embedding_device,
         )
 
     return NewsQA(

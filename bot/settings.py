@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     embedding_batch_size: int = Field(default=0, ge=0, le=1024)
     embedding_threads: int = Field(default=0, ge=0, le=256)
+    # Where the model runs: auto = CUDA (torch) when torch sees a GPU, else today's CPU default
+    # (int8 ONNX for the bundled model); cpu / cuda / mps force it (cuda fails clearly without one).
+    embedding_device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+
+    # Replicas (docs/scale-out.md): a builder builds and publishes index versions; a follower
+    # never builds, it serves the version INDEX_DIR/current points at and loads each new one
+    # (checksums verified) within INDEX_POLL_SECONDS, refusing damaged ones.
+    index_role: Literal["build", "follow"] = "build"
+    index_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
 
     # Store a vector per sentence with the index (answers re-rank without the model: ~5x faster
     # asks); false halves the build's embedding work for very large archives.

@@ -2,6 +2,12 @@
 
 Long polling by default; a webhook server when ``WEBHOOK_URL`` is set; any Bot API server via
 ``BOT_API_BASE_URL`` (e.g. a local ``telegram-bot-api``).
+
+Several replicas behind one reverse proxy (``INDEX_ROLE=follow``, docs/scale-out.md): each calls
+``setWebhook`` on start with the same URL and secret (both derived from the shared
+``WEBHOOK_SECRET``, so the calls are idempotent), and none deletes the webhook when it stops
+(PTB's ``run_webhook`` never calls ``deleteWebhook`` unless asked to drop pending updates; we
+never ask), so stopping or restarting one replica does not cut the others off.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, conversation, handlers
+from bot import callbacks, conversation, follower, handlers
 from bot.keyboard import ARTICLE_PATTERN, VOTE_PATTERN
 from bot.redact import install_log_redaction
 from bot.settings import Settings
@@ -96,6 +102,7 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
         .rate_limiter(AIORateLimiter(max_retries=2))
         .concurrent_updates(True)  # questions run in threads; don't queue chats behind each other
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     if settings.bot_api_base_url:
         base, files = api_urls(settings.bot_api_base_url)
@@ -126,7 +133,8 @@ async def post_init(app: AnyApplication) -> None:
     """Register the command menu (with /reindex for admins) and warm the QA service up."""
     state = app.bot_data
     await app.bot.set_my_commands(COMMANDS)
-    for admin_id in sorted(state.settings.admin_ids):
+    # a read-only replica (INDEX_ROLE=follow) has no /reindex to offer
+    for admin_id in sorted(state.settings.admin_ids) if not follower.is_follower(state.settings) else ():
         try:  # fails until the admin has opened a chat with the bot; the command still works
             await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
         except TelegramError as exc:
@@ -134,6 +142,11 @@ async def post_init(app: AnyApplication) -> None:
     started = time.perf_counter()
     await asyncio.to_thread(state.service.warm_up)
     log.info("bot @%s ready: QA service warmed up in %.1f s", app.bot.username, time.perf_counter() - started)
+    follower.start_follower(app, state.settings, state.service)  # a replica: follow the published index
+
+
+async def post_shutdown(app: AnyApplication) -> None:
+    follower.stop_follower(app)
 
 
 def webhook_secret_and_path(settings: Settings) -> tuple[str, str]:
@@ -160,6 +173,8 @@ def run_bot(settings: Settings, service: NewsQA) -> None:
     app = build_application(settings, service)
     try:
         if settings.webhook_url:
+            if follower.is_follower(settings) and settings.webhook_secret is None:
+                raise ValueError(follower.WEBHOOK_SECRET_NEEDED)
             secret, path = webhook_secret_and_path(settings)
             install_log_redaction(secret, path)
             url = f"{settings.webhook_url.rstrip('/')}/{path}"

@@ -90,6 +90,20 @@ class NewsQA:
         self._loaded = _Loaded(index, searcher, Answerer(searcher, self.max_question_chars))
         return index
 
+    def refresh(self, warm_up: str | None = "永康") -> Path | None:
+        """Load the current version (checksums verified) and swap it in only once it is ready:
+        unlike :meth:`load`, the new index first answers ``warm_up`` (its lazy tables built),
+        so the first question after the swap is not slower. The old version keeps serving until
+        then, and if anything fails (IndexStoreError). Used by read-only replicas
+        (``retrieval.index.follow``); returns the version folder now in service."""
+        index = load_index(self.index_root, expected_model=self.model_name, verify=True)
+        searcher = HybridSearcher(index, self.encoder)
+        ready = _Loaded(index, searcher, Answerer(searcher, self.max_question_chars))
+        if warm_up:
+            ready.answerer.answer(warm_up)
+        self._loaded = ready
+        return index.path
+
     @property
     def loaded(self) -> _Loaded:
         if self._loaded is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,62 @@ BACKENDS: dict[str, tuple[BackendFactory, int]] = {}
 def register_backend(name: str, factory: BackendFactory, batch_size: int) -> None:
     """Make ``name`` selectable (EMBEDDING_BACKEND); ``batch_size`` is its best default on CPU."""
     BACKENDS[name] = (factory, batch_size)
+
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class DeviceUnavailableError(RuntimeError):
+    """EMBEDDING_DEVICE asks for hardware this machine (or its torch build) does not have."""
+
+
+def _torch_build_has_gpu() -> bool:
+    """Whether the installed torch is a CUDA/ROCm build, read from ``torch/version.py`` without
+    importing torch (a CPU build, the default here, then costs nothing at start-up)."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    try:
+        text = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text(encoding="utf-8")
+    except OSError:
+        return True  # unusual layout: ask torch itself
+    return bool(re.search(r"^(cuda|hip)\b[^=\n]*=\s*['\"]", text, re.MULTILINE))
+
+
+def cuda_available() -> bool:
+    """``torch.cuda.is_available()``, without importing torch when its build has no GPU support."""
+    if not _torch_build_has_gpu():
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def mps_available() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
+def resolve_device(requested: str) -> str:
+    """EMBEDDING_DEVICE → the device the model runs on: ``auto`` is ``cuda`` when torch sees a
+    GPU, else ``cpu`` (today's default: int8 ONNX for the bundled model); ``cuda`` and ``mps``
+    raise DeviceUnavailableError with a hint when the GPU is not there."""
+    device = (requested or "auto").strip().lower()
+    if device not in DEVICES:
+        raise ValueError(f"unknown embedding device {requested!r}; expected one of {DEVICES}")
+    if device == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    if device == "cuda" and not cuda_available():
+        raise DeviceUnavailableError(
+            "EMBEDDING_DEVICE=cuda，但 torch 没有检测到可用的 CUDA GPU（torch.cuda.is_available() 为 False）。"
+            "请安装带 CUDA 的 torch（见 README「GPU 嵌入」），或改用 EMBEDDING_DEVICE=auto / cpu。")
+    if device == "mps" and not mps_available():
+        raise DeviceUnavailableError(
+            "EMBEDDING_DEVICE=mps，但 torch 没有检测到 Apple MPS。请改用 EMBEDDING_DEVICE=auto / cpu。")
+    return device
 
 
 def default_backend(name: str, device: str = "cpu") -> str:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.embed.backends import BACKENDS, BackendOptions, SentenceBackend, default_backend
+from retrieval.embed.backends import (
+    BACKENDS,
+    BackendOptions,
+    SentenceBackend,
+    default_backend,
+    resolve_device,
+)
 from retrieval.embed.default_model import DEFAULT_MODEL, default_cache_dir, resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -42,6 +48,9 @@ class Embedder:
     memory). None picks :func:`default_backend`, falling back to torch (with a warning) if the
     ONNX export fails. ``threads`` caps ONNX Runtime's intra-op threads (None: one per core).
     ``batch_size`` None means the backend's own best (32 for torch, 8 for ONNX Runtime).
+    ``device`` is ``cpu``, ``cuda``, ``mps`` or ``auto`` (:func:`~retrieval.embed.backends.resolve_device`:
+    CUDA when torch sees a GPU, else CPU); on a GPU the model runs with torch (sentence-transformers
+    ``device=``), and an ONNX backend asked for explicitly is refused there.
 
     Attributes: ``name`` (as configured, what index manifests record), ``backend``, ``key``
     (``name@backend``, for caches of vectors), ``path`` (what was loaded), ``dim`` (embedding
@@ -62,6 +71,11 @@ class Embedder:
         started = time.perf_counter()
         if backend is not None and backend not in BACKENDS:
             raise ValueError(f"unknown embedding backend {backend!r}; expected one of {tuple(BACKENDS)}")
+        device = resolve_device(device)  # "auto" → cuda when torch sees a GPU, else cpu
+        if device != "cpu" and backend is not None and backend != "torch":
+            raise ValueError(f"EMBEDDING_BACKEND={backend} 只能在 CPU 上运行；要用 {device} 请设 "
+                             "EMBEDDING_BACKEND=torch 或 auto。")
+        self.device = device
         self.name = name
         self.path = resolve_model_path(name, cache_dir or default_cache_dir())
         options = BackendOptions(device, max_seq_length, threads, local_files_only or name == DEFAULT_MODEL)
@@ -79,8 +93,8 @@ class Embedder:
         self.batch_size = batch_size or BACKENDS[chosen][1]
         self.dim: int = int(self.model.dim)
         self._prefix = {kind: self._find_prefix(kind) for kind in _E5_PREFIXES}
-        log.info("embedding model %s loaded (%s backend, dim %d) in %.1f s", name, chosen, self.dim,
-                 time.perf_counter() - started)
+        log.info("embedding model %s loaded (%s backend on %s, dim %d) in %.1f s", name, chosen, device,
+                 self.dim, time.perf_counter() - started)
 
     def _find_prefix(self, kind: str) -> str:
         """The text put before ``kind`` ("query"/"passage") inputs.
