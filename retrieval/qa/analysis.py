@@ -38,6 +38,7 @@ class Constraints:
     months: tuple[int, ...] = ()
     identifiers: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    days: tuple[tuple[int, int], ...] = ()  # (month, day) of each 3月23日 the question names
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,52 @@ def years_agree(years: tuple[str, ...], sentence: str, context: str) -> bool:
     return not named or any(y in named for y in years)
 
 
+def month_days(text: str) -> tuple[tuple[int, int], ...]:
+    """Every "3月23日" / "9月29号" in ``text`` as (month, day), Arabic digits only (the archive
+    writes dates so), in order."""
+    found: list[tuple[int, int]] = []
+    for at, ch in enumerate(text):
+        if ch != "月":
+            continue
+        start = at
+        while start > 0 and text[start - 1].isdigit() and at - start < 2:
+            start -= 1
+        end = at + 1
+        while end < len(text) and text[end].isdigit() and end - at <= 2:
+            end += 1
+        if start < at and at + 1 < end and end < len(text) and text[end] in "日号":
+            month, day = int(text[start:at]), int(text[at + 1 : end])
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                found.append((month, day))
+    return tuple(dict.fromkeys(found))
+
+
+def days_agree(days: tuple[tuple[int, int], ...], sentence: str, dateline: str, iso_date: str) -> bool:
+    """Whether an answer meets the dates the question names: the sentence names each asked
+    date, or names no date of its own and its article is dated that day (the ISO date, or a
+    printed dateline: "3月23日晚", or "23日晚" with the month left out). "3月23日晚…举行了什么活动"
+    is not answered by a sentence about 3月24日."""
+    if not days:
+        return True
+    named = month_days(sentence)
+    for month, day in days:
+        if (month, day) in named:
+            continue
+        if named:
+            return False
+        if iso_date[4:5] == "-" and iso_date[5:7].isdigit() and iso_date[8:10].isdigit():
+            if (int(iso_date[5:7]), int(iso_date[8:10])) != (month, day):
+                return False
+            continue
+        printed = month_days(dateline)
+        if printed and (month, day) not in printed:
+            return False
+        day_only = dateline.split("日", 1)[0] if "日" in dateline else ""
+        if not printed and not (day_only.isdigit() and int(day_only) == day):
+            return False
+    return True
+
+
 def constraints_of(text: str, words: list[tuple[str, str]]) -> Constraints:
     """Years, months, identifiers and names in a question."""
     years = tuple(dict.fromkeys(years_in(text)))
@@ -129,7 +176,7 @@ def constraints_of(text: str, words: list[tuple[str, str]]) -> Constraints:
     months += [_CN_MONTHS[m] for m in _MONTH_CN.findall(text) if m in _CN_MONTHS]
     identifiers = tuple(dict.fromkeys(m.group(0).replace(" ", "") for m in _IDENTIFIER.finditer(text)))
     names = tuple(dict.fromkeys(w for w, tag in words if tag in _NAME_TAGS and len(w) >= 2))
-    return Constraints(years, tuple(dict.fromkeys(months)), identifiers, names)
+    return Constraints(years, tuple(dict.fromkeys(months)), identifiers, names, month_days(text))
 
 
 def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:

@@ -18,7 +18,7 @@ from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.lexicon.words import word_set, word_table
 from retrieval.models import Answer, AnswerItem, Citation, Hit
-from retrieval.qa.analysis import Analysis, analyze, constraints_of, years_agree
+from retrieval.qa.analysis import Analysis, analyze, constraints_of, days_agree, years_agree
 from retrieval.qa.evidence import coverage, focus_seen, reads_as_name, repeats, unseen_share
 from retrieval.qa.lists import aggregate, cited_articles, render_list
 from retrieval.qa.multi import combine, split_question
@@ -174,6 +174,7 @@ class Answerer:
             names_seen=all(name in answer_article for name in factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags)),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
+            days_seen=days_agree(analysis.constraints.days, best.text, *self._dated(best.hit)),
             numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
         )
         sources = self._sources(hits, best.hit)
@@ -212,6 +213,11 @@ class Answerer:
     def _multi_answer(self, raw: str, parts: list[str], note: str) -> Answer:
         """One answer per part, combined (``multi.combine``)."""
         return combine(raw, parts, [self.answer(part) for part in parts], note)
+
+    def _dated(self, hit: Hit) -> tuple[str, str]:
+        """(printed dateline, ISO date) of the hit's article."""
+        article = self.index.article_by_id.get(hit.chunk.article_id)
+        return (article.dateline, article.date) if article else ("", hit.chunk.date)
 
     def _articles_text(self, hits: list[Hit]) -> str:
         """Headline and body of every article behind ``hits``."""

@@ -98,3 +98,25 @@ def test_identifiers(question: str, identifiers: tuple[str, ...]) -> None:
 def test_unit(question: str, unit: str) -> None:
     assert _analyze(question).unit == unit
 
+
+
+def test_month_days_are_read_as_numbers() -> None:
+    from retrieval.qa.analysis import month_days
+
+    assert month_days("3月23日晚我市举行了什么活动") == ((3, 23),)
+    assert month_days("9月29号和12月1日") == ((9, 29), (12, 1))
+    assert month_days("13月2日、7月份、2019年") == ()  # no such month; a month alone is no day
+
+
+@pytest.mark.parametrize(("sentence", "dateline", "iso", "agrees"), [
+    ("3月23日晚，我市举行永商会客厅活动。", "", "", True),  # the sentence names the day
+    ("3月24日上午，我市召开推进会。", "", "", False),  # another day: not this answer
+    ("我市举行永商会客厅活动。", "23日晚", "", True),  # no date of its own: the article's dateline
+    ("我市举行永商会客厅活动。", "3月24日", "", False),
+    ("我市举行活动。", "", "2019-03-23", True),
+    ("我市举行活动。", "", "2019-03-24", False),
+])
+def test_days_agree(sentence: str, dateline: str, iso: str, agrees: bool) -> None:
+    from retrieval.qa.analysis import days_agree
+
+    assert days_agree(((3, 23),), sentence, dateline, iso) is agrees
