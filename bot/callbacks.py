@@ -33,6 +33,7 @@ NO_CHAT = "请私聊机器人提问后查看原文。"
 VOTE_THANKS = "谢谢反馈！"
 VOTE_GONE = "这条回答的记录已不存在，无法评价。"
 VOTE_OFF = "反馈功能已关闭。"
+VOTE_ELSEWHERE = "这条回答由另一个服务实例记录，本次评价未能计入。"
 VOTE_FAILED = "暂时无法记录反馈，请稍后再试。"
 
 
@@ -41,11 +42,12 @@ def answer_markup(state: BotState, answer: Answer, question: str, user_id: int,
     """Record the answer in the feedback store and build its keyboard (runs in a worker thread).
     A failed write is logged and only costs the vote buttons: the answer is still sent. Invalid
     input ("请输入问题") gets no vote buttons: there is no answer to judge."""
-    row: int | None = None
+    row: str | None = None
     if state.feedback is not None:
         try:
-            row = state.feedback.record(question[: state.settings.max_question_chars], found=answer.found,
-                                        kind=answer.kind, user_id=user_id, chat_type=chat_type)
+            number = state.feedback.record(question[: state.settings.max_question_chars], found=answer.found,
+                                           kind=answer.kind, user_id=user_id, chat_type=chat_type)
+            row = f"{state.feedback.store_id}:{number}"
         except (sqlite3.Error, OSError) as exc:
             log.warning("feedback not recorded (answer sent without vote buttons): %s", exc)
     keys = cited_keys(answer, state.service.index, state.article_keys)
@@ -112,6 +114,11 @@ async def vote_button(update: Update, context: BotContext) -> None:
         return
     if state.feedback is None:
         await query.answer(VOTE_OFF)
+        return
+    if vote.store != await asyncio.to_thread(lambda: state.feedback.store_id if state.feedback else ""):
+        log.info("vote for answer %s of feedback store %s reached another store: not counted",
+                 vote.answer_id, vote.store)
+        await query.answer(VOTE_ELSEWHERE)
         return
     try:
         stored = await asyncio.to_thread(state.feedback.vote, vote.answer_id, query.from_user.id, vote.vote)

@@ -119,6 +119,7 @@ class FeedbackStore:
         self._salt = salt.encode() if salt else None
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._store_id = ""
 
     # ------------------------------------------------------------------------------ connection
     def _connect(self) -> sqlite3.Connection:
@@ -136,6 +137,12 @@ class FeedbackStore:
                         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)",
                                      (secrets.token_hex(32),))
                     self._salt = conn.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0].encode()
+                # Which database recorded an answer: vote buttons carry it, so a vote that reaches
+                # another replica (each has its own file) is never counted on an unrelated row.
+                with _transaction(conn):
+                    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store', ?)",
+                                 (secrets.token_hex(4),))
+                self._store_id = conn.execute("SELECT value FROM meta WHERE key = 'store'").fetchone()[0]
             except BaseException:
                 conn.close()
                 raise
@@ -147,6 +154,13 @@ class FeedbackStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    @property
+    def store_id(self) -> str:
+        """8 hex digits naming this database (kept in ``meta``, stable across restarts)."""
+        with self._lock:
+            self._connect()
+        return self._store_id
 
     def user_hash(self, user_id: int) -> str:
         """HMAC-SHA256 of the user id under the salt, 32 letters (a–p), never the id itself."""

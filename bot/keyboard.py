@@ -7,7 +7,9 @@ Two kinds of buttons, each with callback data far below Telegram's 64-byte limit
   manifest. Article ids are positional (``page#3``), so the file digest is what tells an
   unchanged article (same key after a reindex: old buttons keep working) from one whose page
   changed or vanished (a new or missing key: the button is stale, and says so).
-* ``v:+:<row>`` / ``v:-:<row>`` — 👍/👎 on the feedback row of that answer.
+* ``v:+:<store>:<row>`` / ``v:-:<store>:<row>`` — 👍/👎 on the feedback row of that answer in the
+  feedback database ``<store>`` (8 hex digits): with several replicas, each with its own file, a
+  tap that reaches another replica is refused instead of counted on an unrelated row.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ MAX_ARTICLE_BUTTONS = 5
 ARTICLE_PATTERN = r"^a:"
 VOTE_PATTERN = r"^v:"
 _ARTICLE_DATA = re.compile(r"a:([0-9a-f]{16})")
-_VOTE_DATA = re.compile(r"v:([+-]):([1-9][0-9]{0,17})")
+_VOTE_DATA = re.compile(r"v:([+-]):([0-9a-f]{8}):([1-9][0-9]{0,17})")
 
 
 def article_key(article_id: str, page_digest: str) -> str:
@@ -69,6 +71,7 @@ class VoteData:
 
     answer_id: int
     vote: int
+    store: str = ""
 
 
 def parse_article_data(data: str | None) -> str | None:
@@ -78,11 +81,11 @@ def parse_article_data(data: str | None) -> str | None:
 
 
 def parse_vote_data(data: str | None) -> VoteData | None:
-    """The vote in ``v:+:<row>`` / ``v:-:<row>`` callback data, or None if malformed."""
+    """The vote in ``v:+:<store>:<row>`` / ``v:-:<store>:<row>`` callback data, or None if malformed."""
     match = _VOTE_DATA.fullmatch(data or "")
     if not match:
         return None
-    return VoteData(int(match.group(2)), 1 if match.group(1) == "+" else -1)
+    return VoteData(int(match.group(3)), 1 if match.group(1) == "+" else -1, match.group(2))
 
 
 def cited_keys(answer: Answer, index: ArticleIndex, keys: ArticleKeys) -> list[tuple[int, str]]:
@@ -98,8 +101,9 @@ def cited_keys(answer: Answer, index: ArticleIndex, keys: ArticleKeys) -> list[t
     return out
 
 
-def answer_keyboard(article_keys: list[tuple[int, str]], feedback_row: int | None) -> InlineKeyboardMarkup | None:
-    """Row 1: "📄 原文 n" per cited article; row 2: 👍/👎 if the answer was recorded."""
+def answer_keyboard(article_keys: list[tuple[int, str]], feedback_row: str | None) -> InlineKeyboardMarkup | None:
+    """Row 1: "📄 原文 n" per cited article; row 2: 👍/👎 if the answer was recorded
+    (``feedback_row`` is "<store>:<row>")."""
     rows: list[list[InlineKeyboardButton]] = []
     if article_keys:
         rows.append([InlineKeyboardButton(f"📄 原文 {n}", callback_data=f"a:{key}")

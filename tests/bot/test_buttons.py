@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import BAD_BUTTON, STALE_ARTICLE, VOTE_THANKS
+from bot.callbacks import BAD_BUTTON, STALE_ARTICLE, VOTE_ELSEWHERE, VOTE_THANKS
 from bot.feedback import FeedbackStore
 from bot.render import MAX_MESSAGE, article_messages, utf16_len
 from retrieval.models import Article
@@ -70,7 +70,7 @@ async def test_answer_buttons_article_and_votes(api: FakeBotApi, fake_service: N
         assert "text" not in reply  # a silent answer: the article itself is the reply
         article_text = api.messages_in(31)[-1]
         assert "001_4397dc98031408d7.txt" in article_text and "舟山镇" in article_text
-        row = int(votes[0]["callback_data"].split(":")[2])
+        row = int(votes[0]["callback_data"].split(":")[3])
         assert (await tap(api, app, votes[0]["callback_data"], chat_id=31))["text"] == VOTE_THANKS
         assert (await tap(api, app, votes[1]["callback_data"], chat_id=31))["text"] == VOTE_THANKS
     conn = sqlite3.connect(db)
@@ -92,7 +92,12 @@ async def test_stale_and_malformed_buttons(api: FakeBotApi, fake_service: NewsQA
         for data in ["a:XYZ", "v:+:abc", "v:*:1", "v:+:0", "nonsense", "a:" + "f" * 17]:
             reply = await tap(api, app, data, chat_id=32)
             assert reply["text"] == BAD_BUTTON and reply.get("show_alert") is True, data
-        assert (await tap(api, app, "v:+:999999", chat_id=32))["text"] != VOTE_THANKS  # no such answer
+        store = app.bot_data.feedback.store_id
+        assert (await tap(api, app, f"v:+:{store}:999999", chat_id=32))["text"] != VOTE_THANKS  # no such answer
+        # a vote recorded by another replica's database is refused, never counted on row 1 here
+        other = "0" * 8 if store != "0" * 8 else "1" * 8
+        assert (await tap(api, app, f"v:+:{other}:1", chat_id=32))["text"] == VOTE_ELSEWHERE
+        assert app.bot_data.feedback.report(days=1).up == 0
     assert len(api.messages_in(32)) == 2  # the answer and the stale notice: nothing else sent
     assert sum("malformed" in r.getMessage() or "unknown button" in r.getMessage() for r in caplog.records) == 6
     assert api.errors == []
