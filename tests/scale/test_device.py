@@ -17,6 +17,9 @@ from bot.settings import Settings
 from retrieval.embed.backends import DeviceUnavailableError, resolve_device
 from retrieval.embed.default_model import DEFAULT_MODEL
 
+# imports torch and sentence-transformers: ~4 s, run by the full suite (CI)
+pytestmark = pytest.mark.slow
+
 
 class Recorded:
     def __init__(self, kind: str, path: str, options: backends.BackendOptions) -> None:

@@ -41,6 +41,9 @@ from tests.botapi import TEST_TOKEN, FakeBotApi
 from tests.fakes import HashingEncoder
 from tests.paths import CORPUS_DIR, REPO
 
+# two bot processes and a builder: ~11 s, run by the full suite (CI), not the quick one
+pytestmark = pytest.mark.slow
+
 ADMIN = 4242
 SECRET = "replica-shared-secret_42"
 WEBHOOK_URL = "https://bot.example.org/newsqa"

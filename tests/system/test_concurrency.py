@@ -116,7 +116,9 @@ def api() -> Any:
         yield server
 
 
-@pytest.mark.parametrize("real", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["hashing", "real-model"])
+# Both variants are slow (~10 s with the hashing encoder): the full suite (CI) runs them.
+@pytest.mark.slow
+@pytest.mark.parametrize("real", [False, True], ids=["hashing", "real-model"])
 async def test_fifty_users_are_answered_while_reindex_runs(
         api: FakeBotApi, tmp_path: Path, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch, real: bool) -> None:
