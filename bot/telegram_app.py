@@ -36,7 +36,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, conversation, follower, handlers
+from bot import callbacks, conversation, follower, handlers, inline
 from bot.keyboard import ARTICLE_PATTERN, VOTE_PATTERN
 from bot.redact import install_log_redaction
 from bot.settings import Settings
@@ -120,8 +120,8 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
     app.add_handler(MessageHandler(new_message & private & filters.TEXT, handlers.private_text))
     app.add_handler(MessageHandler(new_message & private & ~filters.StatusUpdate.ALL, handlers.private_other))
     app.add_handler(MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
-    app.add_handler(InlineQueryHandler(handlers.inline_query))
-    app.add_handler(ChosenInlineResultHandler(handlers.chosen_inline_result))
+    app.add_handler(InlineQueryHandler(inline.inline_query))
+    app.add_handler(ChosenInlineResultHandler(inline.chosen_inline_result))
     app.add_handler(CallbackQueryHandler(callbacks.article_button, pattern=ARTICLE_PATTERN))
     app.add_handler(CallbackQueryHandler(callbacks.vote_button, pattern=VOTE_PATTERN))
     app.add_handler(CallbackQueryHandler(callbacks.unknown_button))
