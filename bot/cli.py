@@ -75,8 +75,11 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, ver
 @click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="语料目录")
 @click.option("--rebuild", is_flag=True, help="丢弃旧索引，全部重建")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
+              help="在 Ray 集群上计算向量：不带地址为 RAY_ADDRESS 或本机（local），或 host:port")
 @click.pass_obj
-def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: bool) -> None:
+def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: bool,
+              ray_address: str | None) -> None:
     """建立或更新索引（只处理新增或改动的文件）。"""
     from bot.cli_progress import TerminalProgress
 
@@ -87,9 +90,14 @@ def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: boo
     corpus = corpus_dir or obj.settings.corpus_dir
     if not corpus.exists():
         raise CliError(f"语料目录 {corpus} 不存在。")
+    if ray_address is not None or obj.settings.ray_address:  # docs/scale-out.md: embedding on Ray workers
+        ray_address = ray_address or obj.settings.ray_address or "local"
     with TerminalProgress(enabled=not as_json and sys.stderr.isatty()) as progress:
         try:
-            report = obj.service.reindex(corpus, rebuild=rebuild, progress=progress)
+            if ray_address is None:
+                report = obj.service.reindex(corpus, rebuild=rebuild, progress=progress)
+            else:
+                report = _ray_index(obj, corpus, ray_address, rebuild, progress)
         except IndexStoreError as exc:
             raise CliError(str(exc)) from None
     print_problems(report.problems)
@@ -99,6 +107,21 @@ def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: boo
         click.echo(json.dumps(data, ensure_ascii=False))
     else:
         click.echo(build_summary(report))
+
+
+def _ray_index(obj: Context, corpus: Path, address: str, rebuild: bool, progress):
+    """`newsqa index --ray`: update_index with the embedding on Ray workers (retrieval.index.ray_build)."""
+    from retrieval.index.ray_build import build_with_ray, spec_from_settings
+
+    settings = obj.settings
+    try:
+        return build_with_ray(corpus, settings.resolved_index_dir, spec_from_settings(settings, threads=1),
+                              name=settings.embedding_model, address=address, rebuild=rebuild,
+                              progress=progress, sentence_vectors=settings.sentence_vectors)
+    except IndexStoreError:
+        raise
+    except Exception as exc:  # Ray not installed, cluster unreachable, a worker failed: shards kept
+        raise CliError(f"Ray 索引失败（已完成的向量已保存，重跑会接着做）：{exc}") from None
 
 
 @cli.command("articles")

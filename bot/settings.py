@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # (checksums verified) within INDEX_POLL_SECONDS, refusing damaged ones.
     index_role: Literal["build", "follow"] = "build"
     index_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # Embed index builds on a Ray cluster (docs/scale-out.md, pip install -e ".[ray]"): "local"
+    # starts Ray on this machine, host:port joins a running cluster; unset/empty = no Ray.
+    ray_address: str | None = None
 
     # Store a vector per sentence with the index (answers re-rank without the model: ~5x faster
     # asks); false halves the build's embedding work for very large archives.

@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -134,6 +134,9 @@ def embed_missing(
             missing.setdefault(digest, text)
     todo = list(missing.items())
     step = _embed_batch()
+    stream = getattr(encoder, "encode_batches", None)
+    if stream is not None:  # a distributed encoder (retrieval.index.ray_build): batches end in any order
+        return _embed_streamed(todo, step, stream, cache, checkpoint, progress, stage)
     for start in range(0, len(todo), step):
         batch = todo[start : start + step]
         vectors = encoder.encode_passages([t for _, t in batch]).astype(np.float32)
@@ -145,3 +148,31 @@ def embed_missing(
     return len(todo)
 
 
+BatchStream = Callable[[list[list[str]]], Iterator[tuple[int, np.ndarray]]]
+
+
+def _embed_streamed(
+    todo: list[tuple[str, str]], step: int, stream: BatchStream, cache: dict[str, np.ndarray],
+    checkpoint: Checkpoint, progress: ProgressFn | None, stage: str,
+) -> int:
+    """``embed_missing`` for an encoder with ``encode_batches(batches)``, which embeds the same
+    checkpoint steps elsewhere (e.g. Ray workers) and yields ``(batch number, vectors)`` as each
+    finishes, in any order: each is checkpointed here as it arrives, so a killed build resumes."""
+    batches = [todo[start : start + step] for start in range(0, len(todo), step)]
+    pending = set(range(len(batches)))
+    done = 0
+    for number, result in stream([[t for _, t in batch] for batch in batches]):
+        batch = batches[number]
+        vectors = np.asarray(result, dtype=np.float32)
+        if number not in pending or vectors.shape[0] != len(batch):
+            raise RuntimeError(f"embedding batch {number}: unexpected or duplicate result {vectors.shape}")
+        pending.discard(number)
+        checkpoint.save([d for d, _ in batch], vectors)
+        done += len(batch)
+        trace(f"{stage}:{done}/{len(todo)}")
+        cache.update(zip((d for d, _ in batch), vectors, strict=True))
+        if progress:
+            progress(stage, done, len(todo))
+    if pending:
+        raise RuntimeError(f"embedding stopped with {len(pending)} of {len(batches)} batches missing")
+    return len(todo)
