@@ -11,7 +11,8 @@ if [ -f "$stamp" ]; then exit 0; fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # pip's config here lists extra local indexes that may be absent; their warnings are noise.
 pip install -q torch==2.13.0 2> >(grep -v "is ignored" >&2)
-pip install -q -e ".[test]" 2> >(grep -v "is ignored" >&2)
+# The ray extra only for its tests (tests/scale/test_ray_build.py); nothing else imports it.
+pip install -q -e ".[test,ray]" 2> >(grep -v "is ignored" >&2)
 python -c "import torch, faiss, sentence_transformers, telegram, bot.cli"
 rm -f .venv/.installed-*
 touch "$stamp"

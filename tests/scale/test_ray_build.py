@@ -85,6 +85,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     return root, report.embedded + report.sentences_embedded
 
 
+@pytest.mark.slow  # a local Ray cluster: ~5-10 s each; the full suite runs it
 def test_ray_build_equals_single_process(ray_cluster, small_steps, reference, tmp_path: Path) -> None:
     from retrieval.index.ray_build import build_with_ray
 
@@ -126,6 +127,7 @@ def _shard_digests(root: Path) -> int:
     return len(Checkpoint(root, FAKE_MODEL).load())
 
 
+@pytest.mark.slow  # a local Ray cluster: ~5-10 s each; the full suite runs it
 def test_ray_build_resumes_after_driver_killed(ray_cluster, reference, tmp_path: Path) -> None:
     """A driver (own Ray, own process group) killed after some shards: the next build embeds
     only the rest, and the index is the single-process one."""
