@@ -46,12 +46,11 @@ def _damaged_copy(root: Path, name_suffix: str = "-damaged") -> Path:
 
 
 @pytest.fixture
-def published(tmp_path: Path) -> tuple[Path, Path]:
+def published(tmp_path: Path, copy_fake_index) -> tuple[Path, Path]:
+    """A corpus copy and a private copy of the session's index of it (copied, not rebuilt)."""
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, corpus)
-    root = tmp_path / "index"
-    update_index(corpus, root, HashingEncoder())
-    return corpus, root
+    return corpus, copy_fake_index()
 
 
 def _follower(service: NewsQA) -> IndexFollower:
