@@ -35,11 +35,6 @@ class Entity:
 
 
 @cache
-def _word_tags() -> dict[str, str]:
-    return load_word_tags()
-
-
-@cache
 def _title_pattern() -> re.Pattern[str]:
     # Longest title first, so 市委副书记 wins over 副书记.
     titles = "|".join(sorted(PERSON_TITLES, key=len, reverse=True))
@@ -55,7 +50,7 @@ def _people_after_titles(text: str) -> list[Entity]:
     """"副市长王建国" → 王建: the surname and first given character after a title. Two characters
     are enough to tell a name apart and do not depend on where jieba ends a three-character one.
     A common word there (书记强调 → 强调) is not a name."""
-    tags = _word_tags()
+    tags = load_word_tags()
     found = []
     for m in _title_pattern().finditer(text):
         name = m.group(1)
@@ -88,7 +83,7 @@ def entities(text: str) -> list[Entity]:
         if kind is not None and len(word) >= 2 and _HAN_RE.search(word):
             found.append(Entity(kind, word))
     found += _people_after_titles(text)
-    found += [Entity("place", name) for _, name in find_places(text, _word_tags())]
+    found += [Entity("place", name) for _, name in find_places(text, load_word_tags())]
     found += [Entity("place", name) for _, name in (*find_provinces(text), *find_countries(text))]
     found += _organisations(words)
     return list(dict.fromkeys(found))

@@ -40,8 +40,11 @@ def word_set(name: str) -> frozenset[str]:
     return frozenset(word_list(name))
 
 
+@cache
 def load_word_tags() -> dict[str, str]:
-    """Part-of-speech tags of jieba's bundled dictionary (word → tag), read once (~0.5 s)."""
+    """Part-of-speech tags of jieba's bundled dictionary (word → tag), read once per process
+    (~0.5 s) and shared by every caller (tokenizers of each index version, mining, the
+    generation guard): callers must not modify it."""
     tags: dict[str, str] = {}
     with jieba.get_dict_file() as fh:
         for raw in fh:
