@@ -50,6 +50,7 @@ SEMANTIC_WEIGHT = 4.0
 RUNNER_UP_MARGIN = 0.1
 # Passages a typed list is gathered from: lists span more articles than one answer needs.
 LIST_PASSAGES = 20
+FACTOID_PASSAGES = max(SOURCES_SHOWN, 8)
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,14 @@ class Answerer:
 
     def _single_answer(self, raw: str, question: str, parsed: Question, analysis: Analysis,
                        tagged: list[tuple[str, str]], note: str) -> Answer:
-        hits = self.searcher.search(question, k=max(SOURCES_SHOWN, 8))
+        listing = parsed.is_list and analysis.answer_type in LIST_KINDS
+        # One search serves both: a typed list reads more passages; the factoid answer its best 8
+        # (fusion ranks the same way whatever k is, so the first 8 are the same).
+        found = self.searcher.search(question, k=LIST_PASSAGES if listing else FACTOID_PASSAGES)
+        hits = found[:FACTOID_PASSAGES]
         if not hits:
             return Answer(raw, False, NOT_FOUND, kind="none", note=note)
+        named = factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags)
         all_words = self.index.tokenizer.words(question)
         # Latin words the archive never uses ("Please tell me") are noise, not evidence.
         words = [w for w in content_words(all_words, STOPWORDS)
@@ -151,13 +157,12 @@ class Answerer:
         if analysis.answer_type == "role":
             # "X担任什么职务": the archive writes the title beside the name (市长胡勇春) and never
             # the words of the question (担任, 职务), so the evidence is the person named.
-            named = factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags)
             words = [w for w in words if w in named] or words
         weights = [self.idf(w) for w in words]
         focus = focus_noun(all_words, self.index.tokenizer.tags)
         measured = _measured(analysis, focus)
-        if parsed.is_list and analysis.answer_type in LIST_KINDS:
-            listed = self._span_list(raw, question, analysis, tagged, words, weights, measured, note)
+        if listing:
+            listed = self._span_list(raw, question, analysis, found, named, words, weights, measured, note)
             if listed is not None:
                 return listed
         best = self._best_sentence(hits, words, weights, wants_list=parsed.is_list, question=question,
@@ -171,7 +176,7 @@ class Answerer:
             dense=best.hit.dense,
             unseen_share=unseen_share(words, weights, retrieved),
             focus_seen=focus_seen(focus, retrieved) or (typed and not _names_a_category(focus)),
-            names_seen=all(name in answer_article for name in factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags)),
+            names_seen=all(name in answer_article for name in named),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
             days_seen=days_agree(analysis.constraints.days, best.text, *self._dated(best.hit)),
@@ -192,10 +197,9 @@ class Answerer:
         return Answer(raw, True, text, kind="factoid", citations=tuple(sources), note=note,
                       items=(AnswerItem(short or best.text, best.text, (sources[0],)),), extra=extra)
 
-    def _span_list(self, raw: str, question: str, analysis: Analysis, tagged: list[tuple[str, str]],
+    def _span_list(self, raw: str, question: str, analysis: Analysis, hits: list[Hit], named: set[str],
                    words: list[str], weights: list[float], measured: str, note: str) -> Answer | None:
         """A list of the asked kind of item from the passages that answer (``span_lists``)."""
-        hits = self.searcher.search(question, k=LIST_PASSAGES)
         ctx = ListContext(
             coverage=lambda text: coverage(words, weights, text),
             spans=lambda sentence: self._spans(sentence, analysis, question, words, measured),
@@ -203,7 +207,7 @@ class Answerer:
             citation=citation_of,
             is_person=lambda word: word in self.index.lexicon.people or reads_as_name(word),
         )
-        items = span_list(hits, analysis, factoid_names(question, analysis, tagged, self.index.lexicon, self.index.tokenizer.tags), ctx)
+        items = span_list(hits, analysis, named, ctx)
         if not items:
             return None
         text = render_list(f"据报道，{analysis.focus}" if analysis.focus else "据报道，", items, len(items))
