@@ -115,13 +115,14 @@ async def vote_button(update: Update, context: BotContext) -> None:
     if state.feedback is None:
         await query.answer(VOTE_OFF)
         return
-    if vote.store != await asyncio.to_thread(lambda: state.feedback.store_id if state.feedback else ""):
-        log.info("vote for answer %s of feedback store %s reached another store: not counted",
-                 vote.answer_id, vote.store)
-        await query.answer(VOTE_ELSEWHERE)
-        return
-    try:
-        stored = await asyncio.to_thread(state.feedback.vote, vote.answer_id, query.from_user.id, vote.vote)
+    feedback = state.feedback
+    try:  # the store id is read from the database too: its errors are a failed vote, not a crash
+        if vote.store != await asyncio.to_thread(lambda: feedback.store_id):
+            log.info("vote for answer %s of feedback store %s reached another store: not counted",
+                     vote.answer_id, vote.store)
+            await query.answer(VOTE_ELSEWHERE)
+            return
+        stored = await asyncio.to_thread(feedback.vote, vote.answer_id, query.from_user.id, vote.vote)
     except (sqlite3.Error, OSError) as exc:
         log.warning("vote not recorded: %s", exc)
         await query.answer(VOTE_FAILED)
