@@ -4,7 +4,9 @@ follow-up questions)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -31,15 +33,25 @@ def eval_cmd(obj: Context, file: Path, k: int, as_json: bool, details: bool) -> 
     except ValueError as exc:
         raise CliError(str(exc)) from None
     result = evaluate(obj.service, questions, k=k)
+
+    def line(row: Any) -> str:
+        mark = "✓" if row.correct else ("—" if row.type == "unanswerable" else "✗")
+        return (f"{mark} {row.id} [{row.type}] {row.question} → found={row.found} "
+                f"evidence@{k}={row.evidence}  {row.answer[:60]!r}")
+
+    _report(result, as_json, details, line)
+
+
+def _report(result: Any, as_json: bool, details: bool, line: Callable[[Any], str]) -> None:
+    """Either scored set (questions or dialogues): JSON, or the summary and, with ``details``,
+    one ``line`` per row."""
     if as_json:
         click.echo(json.dumps(result.to_json(details), ensure_ascii=False, indent=1))
         return
     click.echo(result.summary())
     if details:
         for row in result.rows:
-            mark = "✓" if row.correct else ("—" if row.type == "unanswerable" else "✗")
-            click.echo(f"{mark} {row.id} [{row.type}] {row.question} → found={row.found} "
-                       f"evidence@{k}={row.evidence}  {row.answer[:60]!r}")
+            click.echo(line(row))
 
 
 def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> None:
@@ -53,16 +65,14 @@ def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> N
     settings = obj.settings
     result = evaluate_dialogues(obj.service, obj.service.index.lexicon, dialogues,
                                 ttl=settings.conversation_ttl, page=settings.conversation_list_page)
-    if as_json:
-        click.echo(json.dumps(result.to_json(details), ensure_ascii=False, indent=1))
-        return
-    click.echo(result.summary())
-    if details:
-        for row in result.rows:
-            mark = ("✓" if row.correct else "✗") + ("!" if row.wrong_entity else "")
-            asked = f" → {row.asked}" if row.asked and row.asked != row.message else ""
-            click.echo(f"{mark} {row.dialogue}.{row.n} [{row.split}/{row.type}] {row.message}{asked} "
-                       f"[{row.reply_kind}] {row.reply[:60]!r}")
+
+    def line(row: Any) -> str:
+        mark = ("✓" if row.correct else "✗") + ("!" if row.wrong_entity else "")
+        asked = f" → {row.asked}" if row.asked and row.asked != row.message else ""
+        return (f"{mark} {row.dialogue}.{row.n} [{row.split}/{row.type}] {row.message}{asked} "
+                f"[{row.reply_kind}] {row.reply[:60]!r}")
+
+    _report(result, as_json, details, line)
 
 
 @click.command("chat")
