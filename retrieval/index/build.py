@@ -34,6 +34,7 @@ from retrieval.index.embedding import (
 from retrieval.index.embedding import sentence_vectors as build_sentence_vectors
 from retrieval.index.keywords import (
     TOKENS_FILE,
+    BatchTokenizer,
     keyword_index_from_ids,
     load_token_cache,
     save_token_ids,
@@ -114,10 +115,12 @@ def update_index(
     rebuild: bool = False,
     progress: ProgressFn | None = None,
     sentence_vectors: bool = True,
+    batch_tokenizer: BatchTokenizer | None = None,
 ) -> BuildReport:
     """Bring the index under ``root`` up to date with ``corpus``; a no-op if nothing changed.
     ``sentence_vectors`` stores a vector per chunk sentence (``retrieval.index.sentences``);
     an index without them is upgraded by the next build that asks for them.
+    ``batch_tokenizer`` tokenises the chunks for keyword search elsewhere (a Ray build's workers).
 
     Raises IndexBusyError if another build holds the lock.
     """
@@ -183,7 +186,7 @@ def update_index(
         previous_tokens = (load_token_cache(old.path, old_digests, old.lexicon)
                            if old is not None and old.path is not None else None)
         token_lists, report.tokenized = tokenize_chunks(texts, digests, WordTokenizer(lexicon),
-                                                        previous_tokens, progress)
+                                                        previous_tokens, progress, batch_tokenizer)
         del previous_tokens
         id_lists, vocab = token_ids(token_lists)
         del token_lists

@@ -120,21 +120,41 @@ def contains_any(words: Iterable[str]) -> Callable[[str], bool]:
     return lambda text: next(automaton.iter(text), None) is not None
 
 
+#: Tokenises many texts at once with a lexicon: ``(lexicon, texts) -> tokens per text``, in
+#: order. The default is :meth:`WordTokenizer.tokens` in this process; a Ray build passes one
+#: that spreads the texts over its workers (``retrieval.index.ray_build``).
+BatchTokenizer = Callable[[Lexicon, list[str]], list[list[str]]]
+
+
 def tokenize_chunks(
     texts: Sequence[str], digests: Sequence[str], tokenizer: WordTokenizer,
     previous: TokenCache | None = None, progress: ProgressFn | None = None,
+    batch_tokenizer: BatchTokenizer | None = None,
 ) -> tuple[list[list[str]], int]:
     """Keyword tokens for each of ``texts`` (with their ``digests``) and how many were
-    tokenised afresh; the rest come from ``previous`` where that is exact (module docstring)."""
+    tokenised afresh; the rest come from ``previous`` where that is exact (module docstring).
+    ``batch_tokenizer`` tokenises the fresh ones elsewhere; it must give what
+    ``tokenizer.tokens`` gives (same lexicon, same jieba)."""
     touched = contains_any(set(tokenizer.lexicon.words) ^ set(previous.lexicon.words)) if previous else None
-    token_lists: list[list[str]] = []
-    fresh = 0
+    token_lists: list[list[str] | None] = []
+    fresh_rows: list[int] = []
     for i, (text, digest) in enumerate(zip(texts, digests, strict=True)):
         cached = previous.get(digest) if previous is not None and touched is not None else None
         if cached is None or touched(text):  # type: ignore[misc]
-            cached = tokenizer.tokens(text)
-            fresh += 1
+            fresh_rows.append(i)
+            cached = None
         token_lists.append(cached)
-        if progress and (i + 1) % 2000 == 0:
-            progress("keywords", i + 1, len(texts))
-    return token_lists, fresh
+    if batch_tokenizer is not None and fresh_rows:
+        fresh = batch_tokenizer(tokenizer.lexicon, [texts[i] for i in fresh_rows])
+        if len(fresh) != len(fresh_rows):
+            raise RuntimeError(f"batch tokenizer returned {len(fresh)} token lists for {len(fresh_rows)} texts")
+        for i, tokens in zip(fresh_rows, fresh, strict=True):
+            token_lists[i] = tokens
+        if progress:
+            progress("keywords", len(texts), len(texts))
+    else:
+        for done, i in enumerate(fresh_rows, 1):
+            token_lists[i] = tokenizer.tokens(texts[i])
+            if progress and done % 2000 == 0:
+                progress("keywords", done, len(fresh_rows))
+    return token_lists, len(fresh_rows)  # type: ignore[return-value]

@@ -1,14 +1,18 @@
-"""Index builds whose embedding runs on a Ray cluster (``newsqa index --ray [ADDRESS]``).
+"""Index builds whose embedding and keyword tokenisation run on a Ray cluster
+(``newsqa index --ray [ADDRESS]``).
 
-Everything but the model runs in the driver exactly as in a single-process build
-(``retrieval.index.build.update_index``: ingest, chunk, reuse by text digest, lexicon, keyword
-tokenisation, FAISS + BM25, versioned directory, atomic swap). Only the texts left to embed
-after reuse go to Ray: :class:`RayEncoder` is a ``PassageEncoder`` with ``encode_batches``,
+Everything else runs in the driver exactly as in a single-process build
+(``retrieval.index.build.update_index``: ingest, chunk, reuse by text digest, lexicon, FAISS +
+BM25, versioned directory, atomic swap). Only the texts left to embed after reuse, and the
+chunks left to tokenise for keyword search, go to Ray: :class:`RayEncoder` is a ``PassageEncoder`` with ``encode_batches``,
 which ``embed_missing`` hands the same checkpoint steps (``NEWSQA_EMBED_BATCH``, 256 texts) it
 would embed itself; each step is one call on one of a fixed pool of Ray actors, and each actor
 loads the encoder once from a picklable factory (:class:`EmbedderSpec`: model name, cache
 folder, backend, threads). Results stream back in completion order and the driver writes a
-checkpoint shard per finished step, so a killed build resumes like any other.
+checkpoint shard per finished step, so a killed build resumes like any other. Keyword
+tokenisation (jieba, pure Python, one core) goes to the same actors in blocks of
+``TOKENIZE_BLOCK`` texts with the build's lexicon; each actor keeps one ``WordTokenizer`` per
+lexicon, so the tokens are the ones the driver would make.
 
 Plain Ray actors rather than Ray Data ``map_batches``: a checkpoint step maps 1:1 to an actor
 call, so the driver knows exactly which texts each returned block holds and can checkpoint it
@@ -34,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from retrieval.lexicon.mining import Lexicon
 from retrieval.models import ProgressFn
 
 if TYPE_CHECKING:
@@ -43,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCAL = "local"
+TOKENIZE_BLOCK = 1000  # texts per tokenisation call: ~1 s of jieba, so the actors stay busy
 INFLIGHT_PER_WORKER = 2  # steps queued on each actor, so none waits for the driver between steps
 RAY_MISSING = '本地没有安装 Ray：pip install -e ".[ray]"（或 pip install "ray[data]>=2.9"）。'
 
@@ -94,6 +100,14 @@ class _EncoderActor:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.encoder.encode_passages(texts), dtype=np.float32)
+
+    def tokens(self, lexicon: Lexicon, texts: list[str]) -> list[list[str]]:
+        # one jieba instance per lexicon: teaching it the names costs ~1 s, a block ~1 s
+        if getattr(self, "_tokenizer", None) is None or self._tokenizer.lexicon != lexicon:
+            from retrieval.lexicon.tokenizer import WordTokenizer
+
+            self._tokenizer = WordTokenizer(lexicon)
+        return [self._tokenizer.tokens(t) for t in texts]
 
 
 def _ray() -> Any:
@@ -162,12 +176,28 @@ class RayEncoder:
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._ray.get(self._actors[0].encode.remote(list(texts)))
 
+    def tokenize(self, lexicon: Lexicon, texts: list[str]) -> list[list[str]]:
+        """Keyword tokens of ``texts`` with ``lexicon``, in order (a ``BatchTokenizer``), made on
+        the actors in blocks of ``TOKENIZE_BLOCK``."""
+        ray = self._ray
+        shared = ray.put(lexicon)  # sent to each worker once, not once per block
+        blocks = [texts[i : i + TOKENIZE_BLOCK] for i in range(0, len(texts), TOKENIZE_BLOCK)]
+        results: list[list[list[str]]] = [[] for _ in blocks]
+        for number, tokens in self._spread(blocks, lambda worker, block: worker.tokens.remote(shared, block)):
+            results[number] = tokens
+        return [tokens for block in results for tokens in block]
+
     def encode_batches(self, batches: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
         """Embed each batch on some actor; yields ``(batch number, vectors)`` as each finishes.
         At most ``INFLIGHT_PER_WORKER`` batches wait on an actor at a time, so a big build never
         floods the object store, and nothing is lost but the unfinished batches if it stops."""
+        return self._spread(batches, lambda worker, batch: worker.encode.remote(batch))
+
+    def _spread(self, items: list[Any], call: Callable[[Any, Any], Any]) -> Iterator[tuple[int, Any]]:
+        """``call(actor, item)`` for each item on some actor, at most ``INFLIGHT_PER_WORKER``
+        queued per actor; yields ``(item number, result)`` in completion order."""
         ray = self._ray
-        queue = iter(enumerate(batches))
+        queue = iter(enumerate(items))
         free = deque(self._actors * INFLIGHT_PER_WORKER)
         pending: dict[Any, tuple[int, Any]] = {}
 
@@ -177,7 +207,7 @@ class RayEncoder:
                 if item is None:
                     return
                 worker = free.popleft()
-                pending[worker.encode.remote(item[1])] = (item[0], worker)
+                pending[call(worker, item[1])] = (item[0], worker)
 
         submit()
         try:
@@ -185,10 +215,10 @@ class RayEncoder:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:
                     number, worker = pending.pop(ref)
-                    vectors = ray.get(ref)
+                    result = ray.get(ref)
                     free.append(worker)
                     submit()
-                    yield number, vectors
+                    yield number, result
         finally:
             for ref in pending:  # the driver stopped early (error, interrupt): drop queued work
                 with contextlib.suppress(Exception):  # finished already, or not cancellable
@@ -221,4 +251,4 @@ def build_with_ray(
     with RayEncoder(factory, name=name, address=address, workers=workers, cpus_per_worker=cpus_per_worker,
                     num_cpus=num_cpus) as encoder:
         return update_index(corpus, root, encoder, rebuild=rebuild, progress=progress,
-                            sentence_vectors=sentence_vectors)
+                            sentence_vectors=sentence_vectors, batch_tokenizer=encoder.tokenize)

@@ -139,6 +139,28 @@ def test_reused_tokens_are_kept_only_where_exact(tmp_path: Path) -> None:
     assert got[0] == old_tokens[0]
 
 
+def test_batch_tokenizer_gets_only_the_fresh_texts(tmp_path: Path) -> None:
+    """A Ray build tokenises elsewhere: the batch tokenizer is handed the lexicon and exactly
+    the texts the cache cannot answer, and its tokens land in their rows."""
+    old = WordTokenizer(Lexicon(people=("朱志杰",)))
+    new = WordTokenizer(Lexicon(people=("朱志杰", "黄天明")))
+    texts = ["副市长朱志杰调研", "黄天明来到古山镇", "无关的一句话", "黄天明再次来到古山镇"]
+    digests = [text_digest(t) for t in texts]
+    assert save_token_ids(tmp_path / TOKENS_FILE, *token_ids([old.tokens(t) for t in texts[:3]]))
+    cache = load_token_cache(tmp_path, digests[:3], old.lexicon)
+    calls: list[tuple[Lexicon, list[str]]] = []
+
+    def elsewhere(lexicon: Lexicon, batch: list[str]) -> list[list[str]]:
+        calls.append((lexicon, batch))
+        return [WordTokenizer(lexicon).tokens(t) for t in batch]
+
+    got, fresh = tokenize_chunks(texts, digests, new, cache, batch_tokenizer=elsewhere)
+    assert calls == [(new.lexicon, [texts[1], texts[3]])] and fresh == 2
+    assert got == [new.tokens(t) for t in texts]
+    with pytest.raises(RuntimeError, match="token lists"):
+        tokenize_chunks(texts, digests, new, cache, batch_tokenizer=lambda lexicon, batch: [])
+
+
 @pytest.fixture(scope="module")
 def tokenizer_pair() -> tuple[WordTokenizer, WordTokenizer]:
     """The same lexicon, and one with 2,000 more names that the generated texts never contain

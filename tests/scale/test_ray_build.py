@@ -24,6 +24,7 @@ from retrieval.embed.default_model import DEFAULT_MODEL
 from retrieval.index.article_index import ArticleIndex, load_index
 from retrieval.index.build import update_index
 from retrieval.index.embedding import EMBED_BATCH_ENV, Checkpoint
+from retrieval.index.keywords import TOKENS_FILE
 from retrieval.index.store import current_version
 from tests.fakes import FAKE_MODEL, HashingEncoder
 from tests.paths import CORPUS_DIR, DEV_SET, REPO
@@ -60,12 +61,21 @@ def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(EMBED_BATCH_ENV, "16")
 
 
+def _keyword_tokens(index: ArticleIndex) -> list[list[str]]:
+    assert index.path is not None
+    with np.load(index.path / TOKENS_FILE) as data:
+        vocab, ids, offsets = str(data["vocab"]).split("\n"), data["ids"], data["offsets"]
+    return [[vocab[i] for i in ids[offsets[r] : offsets[r + 1]].tolist()] for r in range(len(offsets) - 1)]
+
+
 def _same_index(a: ArticleIndex, b: ArticleIndex, exact: bool = True) -> None:
     assert [(c.article_id, c.text, c.index_text) for c in a.chunks] == [
         (c.article_id, c.text, c.index_text) for c in b.chunks]
     assert a.manifest.model == b.manifest.model and a.manifest.chunks == b.manifest.chunks
     assert a.sentences is not None and b.sentences is not None
     assert np.array_equal(a.sentences.offsets, b.sentences.offsets)
+    # keyword tokens made on the Ray workers are the driver's, chunk for chunk
+    assert _keyword_tokens(a) == _keyword_tokens(b)
     pairs = [(a.stored_vectors(), b.stored_vectors()),
              (a.sentences.vectors.astype(np.float32), b.sentences.vectors.astype(np.float32))]
     for va, vb in pairs:
