@@ -12,6 +12,8 @@ Sets (default: every one whose question file exists):
 - ``xwlb800``      eval/xwlb_questions.jsonl over the first 800 items of xwlb_articles.jsonl.gz
 - ``xwlb2019q2``   eval/xwlb2019q2.jsonl over the items dated 20190301-20190531; a question with
                    ``"remove": [ids]`` is asked of the window minus the union of all such ids
+- ``xwlb2019q2b``  eval/xwlb2019q2_b.jsonl, a second set over the same window written later (its own
+                   ``remove`` ids, so its own "minus" corpus)
 - ``rgb``          RGB zh negative rejection (measure only): the positives of every second query
                    (odd positions) are left out of the index, so those must be declined; an
                    answer-absent query whose answer still occurs in a remaining passage is skipped
@@ -46,7 +48,7 @@ from retrieval.service import NewsQA
 
 REPO = Path(__file__).resolve().parent.parent
 K = 5
-SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "xwlb800", "xwlb2019q2", "rgb", "rgb_int")
+SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "xwlb800", "xwlb2019q2", "xwlb2019q2b", "rgb", "rgb_int")
 SPLIT_ORDER = ("tune", "heldout", "all")
 XWLB_FIRST_N = 800
 XWLB_WINDOW = ("20190301", "20190531")
@@ -159,21 +161,22 @@ def xwlb800_set(shared: Path) -> BenchSet:
     return BenchSet("xwlb800", [Job(jsonl_corpus("xwlb800", first), tuple(questions))])
 
 
-def xwlb2019q2_set(shared: Path) -> BenchSet:
-    """The full window for plain questions; the window minus every ``remove`` id for the rest."""
+def xwlb2019q2_set(shared: Path, name: str = "xwlb2019q2") -> BenchSet:
+    """The full window for plain questions; the window minus every ``remove`` id of the set for
+    the rest."""
     _, window = xwlb_lines(shared)
-    questions = read_question_file(REPO / "eval/xwlb2019q2.jsonl")
+    questions = read_question_file(set_source(name, shared))
     removed = {i for q in questions for i in q.remove}
     unknown = removed - {item_id for item_id, _ in window}
     jobs = [Job(jsonl_corpus("xwlb2019q2", (line for _, line in window)),
                 tuple(q for q in questions if not q.remove))]
     if removed:
         kept = (line for item_id, line in window if item_id not in removed)
-        jobs.append(Job(jsonl_corpus("xwlb2019q2-minus", kept), tuple(q for q in questions if q.remove)))
+        jobs.append(Job(jsonl_corpus(f"{name}-minus", kept), tuple(q for q in questions if q.remove)))
     note = f"{sum(bool(q.remove) for q in questions)} asked without {len(removed - unknown)} removed items"
     if unknown:
         note += f"; {len(unknown)} remove ids not in the window"
-    return BenchSet("xwlb2019q2", jobs, note=note)
+    return BenchSet(name, jobs, note=note)
 
 
 def rgb_groups(answers: Sequence[str | Sequence[str]]) -> tuple[tuple[str, ...], ...]:
@@ -223,6 +226,7 @@ def set_source(name: str, shared: Path) -> Path:
         "seeds_v2": REPO / "eval/seeds_v2.jsonl",
         "xwlb800": REPO / "eval/xwlb_questions.jsonl",
         "xwlb2019q2": REPO / "eval/xwlb2019q2.jsonl",
+        "xwlb2019q2b": REPO / "eval/xwlb2019q2_b.jsonl",
         "rgb": shared / "data/rgb_zh_queries.jsonl",
         "rgb_int": shared / "data/rgb_zh_int_queries.jsonl",
     }[name]
@@ -233,6 +237,7 @@ def build_set(name: str, shared: Path) -> BenchSet:
         return seed_set(name, set_source(name, shared))
     builders: dict[str, Callable[[Path], BenchSet]] = {
         "xwlb800": xwlb800_set, "xwlb2019q2": xwlb2019q2_set, "rgb": rgb_set, "rgb_int": rgb_int_set,
+        "xwlb2019q2b": lambda shared: xwlb2019q2_set(shared, "xwlb2019q2b"),
     }
     return builders[name](shared)
 
