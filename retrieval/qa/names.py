@@ -17,10 +17,14 @@ def factoid_names(question: str, analysis: Analysis, tagged: list[tuple[str, str
                   tags: dict[str, str]) -> set[str]:
     """Corpus names in the question, and words jieba's tagger reads as names: a dictionary name,
     or a guessed one that reads as a person's name, surname first (章旭升) — not any unknown
-    word (小微园)."""
+    word (小微园), and not a word the dictionary knows as something else (国家 is a noun, 来自 a
+    verb, though 国 and 来 are surnames). The noun asked for is no constraint on the answer's
+    article: "建在哪个国家" asks for a country, and the article names it without the word 国家."""
     known = {n for n in analysis.constraints.names if tags.get(n, "")[:2] in ("nr", "ns", "nt", "nz")}
-    known |= {w for w, tag in tagged if tag.startswith("nr") and reads_as_name(w)}
-    return {n for n in lexicon.people + lexicon.places if n in question} | known
+    known |= {w for w, tag in tagged
+              if tag.startswith("nr") and reads_as_name(w) and tags.get(w, "nr").startswith("nr")}
+    named = {n for n in lexicon.people + lexicon.places if n in question} | known
+    return named - {analysis.focus}
 
 
 def list_question_names(question: str, words: list[str], lexicon: Lexicon, tags: dict[str, str]) -> set[str]:

@@ -1,0 +1,34 @@
+"""The names a factoid question requires of its answer's article (retrieval.qa.names)."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.lexicon.mining import Lexicon
+from retrieval.lexicon.tokenizer import WordTokenizer
+from retrieval.qa.analysis import analyze
+from retrieval.qa.names import factoid_names
+
+TOKENIZER = WordTokenizer(Lexicon(people=("朱志杰",), places=("古山镇",)))
+
+
+def _names(question: str) -> set[str]:
+    tagged = TOKENIZER.tagged(question)
+    return factoid_names(question, analyze(question, tagged), tagged, TOKENIZER.lexicon, TOKENIZER.tags)
+
+
+@pytest.mark.parametrize(("question", "required", "not_required"), [
+    # the noun asked for is what the answer is, not a word its article must hold
+    ("玲珑轮胎的欧洲工厂建在哪个国家？", {"欧洲"}, {"国家"}),
+    ("博览会6月要在哪个城市举办？", set(), {"城市"}),
+    # 国 and 来 are surnames, but the dictionary knows 国家 as a noun and 来自 as a verb
+    ("访华的总理都来自哪些国家", set(), {"来自", "国家"}),
+    # real names stay: a dictionary name, a corpus name, a guessed person's name
+    ("朱志杰在古山镇说了什么", {"朱志杰", "古山镇"}, set()),
+    ("李克强在北京会见了谁", {"李克强", "北京"}, set()),
+    ("章旭升去了哪里", {"章旭升"}, set()),
+])
+def test_required_names(question: str, required: set[str], not_required: set[str]) -> None:
+    names = _names(question)
+    assert required <= names, names
+    assert not (not_required & names), names
