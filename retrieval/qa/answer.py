@@ -16,7 +16,7 @@ import numpy as np
 from retrieval.index.sentences import chunk_sentences
 from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
-from retrieval.lexicon.words import word_set, word_table
+from retrieval.lexicon.words import word_list, word_set, word_table
 from retrieval.models import Answer, AnswerItem, Citation, Hit
 from retrieval.qa.analysis import Analysis, analyze, constraints_of, days_agree, years_agree
 from retrieval.qa.evidence import coverage, focus_seen, reads_as_name, repeats, unseen_share
@@ -63,10 +63,17 @@ class _Sentence:
 
 
 def _names_a_category(noun: str) -> bool:
-    """Whether the asked noun is a kind of person, place or organisation (大学, 国家): the archive
-    names it near its answers, so its absence means the answer is absent. An attribute noun
-    (题目, 人数, 名字) is rarely written beside its value; the span check stands in for it."""
-    return word_table("focus_types").get(noun) in ("person", "place", "organization")
+    """Whether the asked noun is written with its answers, so that its absence from the articles
+    means the answer is absent: a kind of person (记者 林群心), or a kind of place or organisation
+    whose names end with it (哪所大学 → 清华大学, 哪个村 → 前村村). A broader kind (国家, 城市,
+    机构: 宁波, 联合国环境规划署) and an attribute noun (题目, 人数) are not; the span check
+    stands in for them."""
+    kind = word_table("focus_types").get(noun)
+    if kind == "place":
+        return noun in word_list("place_suffixes")
+    if kind == "organization":
+        return noun in word_list("org_suffixes")
+    return kind == "person"
 
 
 def _measured(analysis: Analysis, focus: str) -> str:

@@ -1,4 +1,5 @@
-"""The names a factoid question requires of its answer's article (retrieval.qa.names)."""
+"""The names a factoid question requires of its answer's article (retrieval.qa.names), and the
+asked category nouns that must occur in the retrieved articles (retrieval.qa.answer)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,15 @@ def test_required_names(question: str, required: set[str], not_required: set[str
     names = _names(question)
     assert required <= names, names
     assert not (not_required & names), names
+
+
+@pytest.mark.parametrize(("noun", "written_with_answer"), [
+    ("大学", True), ("村", True), ("公司", True), ("记者", True),  # 清华大学, 前村村, 记者 林群心
+    ("国家", False), ("城市", False), ("机构", False), ("单位", False),  # 宁波, 联合国环境规划署
+    ("题目", False), ("人数", False),  # attributes: the span check stands in for them
+])
+def test_category_nouns_that_answers_are_written_with(noun: str, written_with_answer: bool) -> None:
+    """Only a category written beside its answers must occur in the retrieved articles."""
+    from retrieval.qa.answer import _names_a_category
+
+    assert _names_a_category(noun) is written_with_answer
