@@ -137,6 +137,24 @@ def month_days(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(dict.fromkeys(found))
 
 
+def months_agree(months: tuple[int, ...], sentence: str, headline: str, dateline: str, iso_date: str) -> bool:
+    """Whether an answer meets the months the question names (5月初, 7、8月份, 1-7月): a sentence
+    that names months names an asked one; one that names none has it in its headline, or its
+    article is dated in an asked month ("5月初…死亡多少人" is not answered by a sentence of an
+    article dated 4月21日). An article with no readable month is given the benefit of the doubt."""
+    if not months:
+        return True
+    named = constraints_of(sentence, []).months
+    if named:
+        return any(m in months for m in named)
+    if any(m in months for m in constraints_of(headline, []).months):
+        return True
+    if iso_date[4:5] == "-" and iso_date[5:7].isdigit():
+        return int(iso_date[5:7]) in months
+    printed = constraints_of(dateline, []).months
+    return not printed or any(m in months for m in printed)
+
+
 def days_agree(days: tuple[tuple[int, int], ...], sentence: str, dateline: str, iso_date: str) -> bool:
     """Whether an answer meets the dates the question names: the sentence names each asked
     date, or names no date of its own and its article is dated that day (the ISO date, or a

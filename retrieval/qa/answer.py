@@ -18,7 +18,7 @@ from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.lexicon.words import word_list, word_set, word_table
 from retrieval.models import Answer, AnswerItem, Citation, Hit
-from retrieval.qa.analysis import Analysis, analyze, constraints_of, days_agree, years_agree
+from retrieval.qa.analysis import Analysis, analyze, constraints_of, days_agree, months_agree, years_agree
 from retrieval.qa.evidence import coverage, focus_seen, reads_as_name, repeats, unseen_share
 from retrieval.qa.lists import aggregate, cited_articles, render_list
 from retrieval.qa.multi import combine, split_question
@@ -187,6 +187,8 @@ class Answerer:
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
             days_seen=days_agree(analysis.constraints.days, best.text, *self._dated(best.hit)),
+            months_seen=bool(analysis.constraints.days)
+            or months_agree(analysis.constraints.months, best.text, best.hit.chunk.title, *self._dated(best.hit)),
             numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
         )
         sources = self._sources(hits, best.hit)

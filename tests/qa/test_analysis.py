@@ -120,3 +120,18 @@ def test_days_agree(sentence: str, dateline: str, iso: str, agrees: bool) -> Non
     from retrieval.qa.analysis import days_agree
 
     assert days_agree(((3, 23),), sentence, dateline, iso) is agrees
+
+
+@pytest.mark.parametrize(("months", "sentence", "headline", "iso_date", "agrees"), [
+    ((5,), "世卫组织21日通报说，战事已经导致254人死亡", "利比亚战事", "2019-04-22", False),  # an April article
+    ((5,), "5月份，全国CPI同比上涨2.7%", "统计局发布数据", "2019-06-10", True),  # reported in June
+    ((5,), "战事已经导致443人死亡", "世卫组织：利比亚冲突", "2019-05-03", True),
+    ((5,), "3月份，出口增长14.2%", "5月经济数据", "2019-05-15", False),  # the sentence speaks of March
+    ((1, 2, 3, 4, 5, 6, 7), "1-7月，全市规上工业产值增长9%", "", "", True),
+    ((7,), "会议审议了多项议题", "", "", True),  # no readable month: not held against it
+    ((), "任何句子", "", "2019-04-22", True),
+])
+def test_months_agree(months: tuple[int, ...], sentence: str, headline: str, iso_date: str, agrees: bool) -> None:
+    from retrieval.qa.analysis import months_agree
+
+    assert months_agree(months, sentence, headline, "", iso_date) is agrees
