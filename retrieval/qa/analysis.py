@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrieval.lexicon.words import word_list, word_table
+from retrieval.text import HAN_RUN
 
 AnswerType = Literal["number", "date", "person", "role", "place", "organization", "name", "yesno",
                      "description"]
@@ -71,11 +72,17 @@ def _cue(text: str) -> tuple[str, AnswerType | None]:
 
 
 def _typed_noun(candidates: list[str]) -> tuple[str, AnswerType | None]:
-    """The first of ``candidates`` (strings, most specific first) that names a known kind."""
+    """The first of ``candidates`` (strings, most specific first) that names a known kind; else
+    the first 2–3 character one that word formation makes a person (机长, 运动员, 志愿者:
+    ``person_suffixes``), or a pronoun for one (他叫什么名字)."""
     table = word_table("focus_types")
     for text in candidates:
         if text in table:
             return text, table[text]  # type: ignore[return-value]
+    suffixes = tuple(word_list("person_suffixes"))
+    for text in candidates:
+        if text in ("他", "她") or (2 <= len(text) <= 3 and text.endswith(suffixes) and HAN_RUN.fullmatch(text)):
+            return text, "person"
     return "", None
 
 
@@ -85,7 +92,7 @@ def _focus(text: str, cue: str, cue_type: str | None) -> tuple[str, AnswerType |
     cue-less question (…死亡人数)."""
     at = text.find(cue) if cue else len(text.rstrip("？?。!！ "))
     after = text[at + len(cue) :].lstrip("个位家些种项座所条件名")
-    before = text[:at].rstrip("是的为有在达了")
+    before = text[:at].rstrip("是的为有在达了叫")
     # 什么重要会议 → 会议: after 什么/哪些, the longest known noun ending the first few characters;
     # after other cues only a noun right at the cue (哪个国家)
     heads = [after[:n][-m:] for n in range(4, 0, -1) for m in range(n, 0, -1)] if cue_type == "which" else []

@@ -135,3 +135,16 @@ def test_months_agree(months: tuple[int, ...], sentence: str, headline: str, iso
     from retrieval.qa.analysis import months_agree
 
     assert months_agree(months, sentence, headline, "", iso_date) is agrees
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("那架客机的机长叫什么名字", "person"),  # 机长: an agentive noun names a person
+    ("开了30年邮车的幸福使者，他叫什么名字？", "person"),  # a pronoun for a person
+    ("哈佛大学校长叫什么", "person"),
+    ("哪位运动员拿了金牌", "person"),
+    ("这个项目叫什么名字", "name"),  # a thing's name stays a name
+    ("这次活动叫什么", "name"),
+    ("一季度GDP增长是多少", "number"),  # a strong cue is not overridden
+])
+def test_person_nouns_by_word_formation(question: str, kind: str) -> None:
+    assert _analyze(question).answer_type == kind
