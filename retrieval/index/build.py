@@ -52,7 +52,7 @@ from retrieval.index.store import (
 )
 from retrieval.index.vectors import make_vector_index
 from retrieval.ingest.files import load_corpus, scan_corpus
-from retrieval.lexicon.mining import mine_lexicon
+from retrieval.lexicon.mining import MINING_VERSION, mine_lexicon
 from retrieval.lexicon.tokenizer import WordTokenizer
 from retrieval.models import IngestProblem, ProgressFn
 
@@ -136,8 +136,10 @@ def update_index(
         trace("load-old")
         old = None if rebuild else _previous_index(root, encoder.name)
         old_files = old.manifest.files if old else {}
-        # An index from before sentence vectors is brought up to date even if no file changed.
-        if old is not None and old_files == hashes and (old.sentences is not None or not sentence_vectors):
+        # An index from before sentence vectors, or mined by another version of the lexicon
+        # miner, is brought up to date even if no file changed.
+        current = old is not None and old.manifest.mining_version == MINING_VERSION
+        if old is not None and old_files == hashes and current and (old.sentences is not None or not sentence_vectors):
             report = _compare(hashes, old_files, old)
             report.noop, report.articles, report.chunks = True, len(old.articles), len(old.chunks)
             report.problems = problems
@@ -195,6 +197,7 @@ def update_index(
         manifest = Manifest(
             model=encoder.name, dim=encoder.dim, files=hashes, articles=len(articles),
             chunks=len(chunks), vector_index=kind, build_seconds=time.perf_counter() - started,
+            mining_version=MINING_VERSION,
         )
         trace("bm25")
         index = ArticleIndex(manifest, articles, chunks, vector_index, keyword_index_from_ids(id_lists, vocab), lexicon,

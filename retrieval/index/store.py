@@ -97,6 +97,7 @@ class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     checksums: dict[str, str] = Field(default_factory=dict)
     build_seconds: float = 0.0
+    mining_version: int = 1  # retrieval.lexicon.mining.MINING_VERSION when built (1: before it was recorded)
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(), ensure_ascii=False, indent=1, sort_keys=True)

@@ -32,6 +32,14 @@ _PERSON_AFTER_TITLE = re.compile(
     "(?:" + "|".join(sorted(PERSON_TITLES, key=len, reverse=True)) + f")\\s*([{HAN}]{{2,3}})"
 )
 _PLACE_SUFFIX_RE = re.compile("|".join(PLACE_SUFFIXES))
+# A person's name the dictionary knows is tagged nr* (or nz for a rare full name, 周铁农); a
+# word after a title that the dictionary knows as another class is not one (主席 国家…, 委员长
+# 强调…: 国, 强 are surnames, but 国家 is a noun and 强调 a verb).
+_PERSON_OK_TAGS = ("nr", "nz")
+#: Bumped when mining changes what it finds: an index mined by another version is brought up to
+#: date by the next build even if no corpus file changed (vectors are reused; only the lexicon,
+#: the tokens it touches and BM25 are redone).
+MINING_VERSION = 2
 _HAN_RE = re.compile(f"[{HAN}]")
 
 
@@ -60,6 +68,7 @@ def mine_people(texts: Iterable[str]) -> list[str]:
     frequent in the corpus as its 2-character prefix."""
     corpus = "\n".join(texts)
     candidates: Counter[str] = Counter(m.group(1) for m in _PERSON_AFTER_TITLE.finditer(corpus))
+    tags = load_word_tags()
     kept = [c for c in candidates if c[0] in SURNAMES and c[:2] not in PERSON_TITLES]
     counts = count_occurrences(corpus, [w for c in kept if len(c) == 3 for w in (c, c[:2])])
     people: set[str] = set()
@@ -69,7 +78,7 @@ def mine_people(texts: Iterable[str]) -> list[str]:
             people.add(three)
         elif two[1] not in _NAME_BREAK:
             people.add(two)
-    return sorted(people)
+    return sorted(p for p in people if tags.get(p, "nr").startswith(_PERSON_OK_TAGS))
 
 
 def word_automaton(words: Iterable[str]) -> ahocorasick.Automaton | None:

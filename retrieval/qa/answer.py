@@ -127,7 +127,9 @@ class Answerer:
     def _list_answer(self, raw: str, q: Question, note: str) -> Answer | None:
         # Other names in the question narrow the articles: 李克强去四川考察了哪些地方.
         words = self.index.tokenizer.words(q.text)
-        required = tuple(sorted(n for n in list_question_names(q.text, words, self.index.lexicon, self.index.tokenizer.tags) if n != q.entity and n not in q.entity))
+        # ... but not the kind of item asked for (哪几个国家: 国家 is what the items are)
+        required = tuple(sorted(n for n in list_question_names(q.text, words, self.index.lexicon, self.index.tokenizer.tags)
+                                if n != q.entity and n not in q.entity and n != q.item_kind))
         required += tuple(n for _, n in find_provinces(q.text) + find_countries(q.text) if n not in required)
         window = constraints_of(q.text, self.index.tokenizer.tagged(q.text))
         items, total = aggregate(self.index, q, required=required, years=window.years, months=window.months)

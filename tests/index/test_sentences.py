@@ -120,3 +120,27 @@ def test_answers_use_the_stored_vectors_not_the_model(
     for question in ("朱志杰在古山镇强调了什么", "金台铁路永康段什么时候开工建设", "舟山镇被称为什么"):
         service.ask(question)
     assert counting.passages == 0
+
+
+def test_an_index_mined_by_an_older_miner_is_brought_up_to_date(corpus_copy: Path, tmp_path: Path) -> None:
+    """A lexicon-mining change (MINING_VERSION) redoes the lexicon, tokens and BM25 on the next
+    build even though no corpus file changed, reusing every vector."""
+    import json
+
+    from retrieval.lexicon.mining import MINING_VERSION
+
+    root = tmp_path / "index"
+    update_index(corpus_copy, root, HashingEncoder())
+    manifest_path = current_version(root) / "manifest.json"
+    data = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert data["mining_version"] == MINING_VERSION
+    del data["mining_version"]  # as written before the version was recorded
+    manifest_path.write_text(json.dumps(data), encoding="utf-8")
+    assert load_index(root, expected_model=FAKE_MODEL).manifest.mining_version == 1
+
+    encoder = CountingEncoder()
+    report = update_index(corpus_copy, root, encoder)
+    assert not report.noop and report.embedded == 0 and report.sentences_embedded == 0
+    assert encoder.passages == 0
+    assert load_index(root, expected_model=FAKE_MODEL).manifest.mining_version == MINING_VERSION
+    assert update_index(corpus_copy, root, HashingEncoder()).noop

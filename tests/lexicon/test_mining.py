@@ -35,3 +35,14 @@ def test_tokenizer_keeps_mined_names_whole() -> None:
 
 def test_char_bigrams() -> None:
     assert char_bigrams("古山镇 GDP") == ["古山", "山镇", "gdp"]
+
+
+def test_words_the_dictionary_knows_as_other_classes_are_not_people() -> None:
+    """国 and 强 are surnames, so "主席国家…" and "委员长强调…" look like a title and a name;
+    jieba's dictionary knows 国家 as a noun and 强调 as a verb, so neither is mined as a person.
+    Names the dictionary knows as names (李克强) or as rare full names (nz: 周铁农) stay."""
+    text = ("委员长栗战书强调，要做好工作。委员长强调，要加强合作。国家副主席国家安全委员会……"
+            "国务院总理李克强出席。副委员长周铁农会见客人。总理李克强强调，要团结。")
+    people = mine_people([text])
+    assert {"栗战书", "李克强", "周铁农"} <= set(people)
+    assert "强调" not in people and "国家" not in people

@@ -207,3 +207,23 @@ def test_a_and_n_others_expands_when_the_article_names_exactly_n(
     index = load_index(tmp_path / "index", expected_model=FAKE_MODEL)
     labels, _, _ = ask(index, "胡勇春调研了哪些镇")
     assert labels == expected
+
+
+def test_the_kind_asked_for_is_not_a_required_name(tmp_path: Path, fake_service_over) -> None:  # type: ignore[no-untyped-def]
+    """"访问了哪几个国家": 国家 is what the items are, not a word their articles must hold, so the
+    person's visits are listed — not the countries of visitors he met at home."""
+    rows = [
+        {"id": "visit", "title": "栗战书将访问挪威 奥地利和匈牙利", "date": "2019-05-12",
+         "text": "央视网消息：委员长栗战书将于5月15日至24日对挪威、奥地利和匈牙利进行正式友好访问。"},
+        {"id": "met", "title": "栗战书会见希腊总统", "date": "2019-05-14",
+         "text": "央视网消息：委员长栗战书14日在人民大会堂会见希腊总统。"},
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                    encoding="utf-8")
+    service = fake_service_over(tmp_path / "index")
+    service.reindex(corpus)
+    answer = service.ask("栗战书5月访问了哪几个国家")
+    assert answer.kind == "list"
+    assert sorted(i.label for i in answer.items) == ["匈牙利", "奥地利", "挪威"]
