@@ -209,14 +209,16 @@ def test_a_and_n_others_expands_when_the_article_names_exactly_n(
     assert labels == expected
 
 
-def test_the_kind_asked_for_is_not_a_required_name(tmp_path: Path, fake_service_over) -> None:  # type: ignore[no-untyped-def]
-    """"访问了哪几个国家": 国家 is what the items are, not a word their articles must hold, so the
-    person's visits are listed — not the countries of visitors he met at home."""
+def test_a_persons_visits_are_listed_not_the_visitors_he_met(tmp_path: Path, fake_service_over) -> None:  # type: ignore[no-untyped-def]
+    """"栗战书访问了哪几个国家" lists the countries of his own visits (headline and lead, after a
+    visit verb), not Greece, whose president he met at home, nor anything from the title-like
+    "副主任国家…" that once made 国家 a mined "person"."""
     rows = [
         {"id": "visit", "title": "栗战书将访问挪威 奥地利和匈牙利", "date": "2019-05-12",
          "text": "央视网消息：委员长栗战书将于5月15日至24日对挪威、奥地利和匈牙利进行正式友好访问。"},
         {"id": "met", "title": "栗战书会见希腊总统", "date": "2019-05-14",
-         "text": "央视网消息：委员长栗战书14日在人民大会堂会见希腊总统。"},
+         "text": "央视网消息：委员长栗战书14日在人民大会堂会见希腊总统。"
+                 "中央财经委员会办公室副主任国家发展改革委主任何立峰参加会见。国家有关部门负责人陪同。"},
     ]
     corpus = tmp_path / "corpus"
     corpus.mkdir()
