@@ -71,14 +71,18 @@ def _cue(text: str) -> tuple[str, AnswerType | None]:
     return "", None
 
 
-def _typed_noun(candidates: list[str]) -> tuple[str, AnswerType | None]:
-    """The first of ``candidates`` (strings, most specific first) that names a known kind; else
-    the first 2–3 character one that word formation makes a person (机长, 运动员, 志愿者:
-    ``person_suffixes``), or a pronoun for one (他叫什么名字)."""
+def _typed_noun(candidates: list[str], people: bool = False) -> tuple[str, AnswerType | None]:
+    """The first of ``candidates`` (strings, most specific first) that names a known kind; else,
+    with ``people`` (a cue that says little by itself: 叫什么, 哪位), the first 2–3 character one
+    that word formation makes a person (机长, 运动员, 志愿者: ``person_suffixes``), or a pronoun
+    for one (他叫什么名字). Never after a cue that fixes the kind: in 总产值增长了多少, 增长 is no
+    person."""
     table = word_table("focus_types")
     for text in candidates:
         if text in table:
             return text, table[text]  # type: ignore[return-value]
+    if not people:
+        return "", None
     suffixes = tuple(word_list("person_suffixes"))
     for text in candidates:
         if text in ("他", "她") or (2 <= len(text) <= 3 and text.endswith(suffixes) and HAN_RUN.fullmatch(text)):
@@ -96,14 +100,15 @@ def _focus(text: str, cue: str, cue_type: str | None) -> tuple[str, AnswerType |
     # 什么重要会议 → 会议: after 什么/哪些, the longest known noun ending the first few characters;
     # after other cues only a noun right at the cue (哪个国家)
     heads = [after[:n][-m:] for n in range(4, 0, -1) for m in range(n, 0, -1)] if cue_type == "which" else []
-    noun, kind = _typed_noun(heads)
+    weak = cue_type in (None, "name", "which")
+    noun, kind = _typed_noun(heads, people=weak)
     if kind is not None:
         return noun, kind, True
     if cue_type == "which" and after[:1] and "\u4e00" <= after[0] <= "\u9fff":
         # a noun follows 哪些/什么 but names no known kind (舟山镇有哪些特色资源): it is what is
         # asked for, so the noun before the cue (镇) says nothing about the answer
         return "", None, True
-    noun, kind = _typed_noun([before[-n:] for n in range(5, 0, -1) if len(before) >= n])
+    noun, kind = _typed_noun([before[-n:] for n in range(5, 0, -1) if len(before) >= n], people=weak)
     return noun, kind, False
 
 

@@ -148,3 +148,10 @@ def test_months_agree(months: tuple[int, ...], sentence: str, headline: str, iso
 ])
 def test_person_nouns_by_word_formation(question: str, kind: str) -> None:
     assert _analyze(question).answer_type == kind
+
+
+def test_a_fixed_cue_is_not_overridden_by_a_person_suffix() -> None:
+    """增长 ends in 长 like 机长, but after 多少 the question asks for an amount, and 增长 is not
+    what is measured (a measured noun must be in the answer sentence)."""
+    analysis = _analyze("古山镇1-7月规上工业总产值增长了多少")
+    assert analysis.answer_type == "number" and "长" not in analysis.focus
