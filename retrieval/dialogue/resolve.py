@@ -10,6 +10,7 @@ Word lists are in retrieval/lexicon/data/dialogue_*.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -205,14 +206,14 @@ def _article_ref(text: str, state: DialogueState | None) -> Resolution | str:
 
 
 def resolve(state: DialogueState | None, message: str, lexicon: Lexicon,
-            tagged: list[tuple[str, str]] | None = None) -> Resolution:
+            tagger: Callable[[str], list[tuple[str, str]]] | None = None) -> Resolution:
     """What to do with ``message`` given the conversation so far (``state`` is None when there
     is none, or it expired). Never substitutes anything it cannot find in the state.
-    ``tagged``: the message's (word, POS tag) pairs, used to tell a question about the cited
-    report itself from one about its story (none: every message about a report is the latter)."""
+    ``tagger`` gives a text's (word, POS tag) pairs: it tells a question about the cited report
+    itself from one about its story (without it, every message about a report is the latter)."""
     text = message.strip().rstrip(_END_PUNCT).strip() or message.strip()
     refs = _find_refs(text, list(word_list("dialogue_article_refs")))
-    if refs and tagged is not None and _asks_report_date(text, refs, tagged):
+    if refs and tagger is not None and _asks_report_date(text, refs, tagger(text)):
         if state is None or not state.citations:
             return Resolution("clarify", message=ASK_WHICH_ARTICLE)
         return Resolution("dated", entity=state.citations[0].title, changed=True)

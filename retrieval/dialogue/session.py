@@ -81,7 +81,7 @@ def respond(asker: AsksQuestions, lexicon: Lexicon, state: DialogueState | None,
     many at a time. ``tagger`` gives a message's (word, POS tag) pairs (the index tokenizer's)."""
     if state is not None and state.expired(now, ttl):
         state = None
-    resolution = resolve(state, message, lexicon, tagger(message) if tagger else None)
+    resolution = resolve(state, message, lexicon, tagger)
     if resolution.action == "dated":
         assert state is not None and state.citations
         return Turn("answer", resolution, report_date(message, state.citations[0])), touched(state, now)

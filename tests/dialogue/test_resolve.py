@@ -79,19 +79,19 @@ def test_more_after_a_list() -> None:
 def _tagged(text: str) -> list[tuple[str, str]]:
     from retrieval.lexicon.tokenizer import WordTokenizer
 
-    return WordTokenizer(LEXICON).tagged(text)
+    return WordTokenizer(LEXICON).tagged(text)  # the tagger resolve() is given
 
 
 @pytest.mark.parametrize("message", ["这篇报道是哪天的", "这条新闻是什么时候播的？", "这篇报道哪一天发的"])
 def test_the_cited_reports_own_date_is_asked_for(message: str) -> None:
-    r = resolve(STATE, message, LEXICON, _tagged(message))
+    r = resolve(STATE, message, LEXICON, _tagged)
     assert (r.action, r.entity) == ("dated", CITED.title)
-    assert resolve(None, message, LEXICON, _tagged(message)).message == ASK_WHICH_ARTICLE
+    assert resolve(None, message, LEXICON, _tagged).message == ASK_WHICH_ARTICLE
 
 
 def test_a_date_in_the_reports_story_is_a_question_about_the_story() -> None:
     message = "这篇报道里督查是哪天开始的"  # 督查 names what happened: asked of the archive
-    r = resolve(STATE, message, LEXICON, _tagged(message))
+    r = resolve(STATE, message, LEXICON, _tagged)
     assert r.action == "ask" and r.question.startswith(CITED.title)
     # without a tagger nothing is read as a question about the report itself
     assert resolve(STATE, "这篇报道是哪天的", LEXICON).action == "ask"
