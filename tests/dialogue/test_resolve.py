@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 
 from retrieval.dialogue import DialogueState, resolve
@@ -76,10 +78,15 @@ def test_more_after_a_list() -> None:
         assert resolve(state, message, LEXICON).action == "more"
 
 
-def _tagged(text: str) -> list[tuple[str, str]]:
+@cache
+def _tokenizer():  # type: ignore[no-untyped-def]
     from retrieval.lexicon.tokenizer import WordTokenizer
 
-    return WordTokenizer(LEXICON).tagged(text)  # the tagger resolve() is given
+    return WordTokenizer(LEXICON)  # one jieba instance for the module (~1 s to load)
+
+
+def _tagged(text: str) -> list[tuple[str, str]]:
+    return _tokenizer().tagged(text)  # the tagger resolve() is given
 
 
 @pytest.mark.parametrize("message", ["这篇报道是哪天的", "这条新闻是什么时候播的？", "这篇报道哪一天发的"])
