@@ -127,9 +127,7 @@ class Answerer:
     def _list_answer(self, raw: str, q: Question, note: str) -> Answer | None:
         # Other names in the question narrow the articles: 李克强去四川考察了哪些地方.
         words = self.index.tokenizer.words(q.text)
-        # ... but not the kind of item asked for (哪几个国家: 国家 is what the items are)
-        required = tuple(sorted(n for n in list_question_names(q.text, words, self.index.lexicon, self.index.tokenizer.tags)
-                                if n != q.entity and n not in q.entity and n != q.item_kind))
+        required = tuple(sorted(n for n in list_question_names(q.text, words, self.index.lexicon, self.index.tokenizer.tags) if n != q.entity and n not in q.entity))
         required += tuple(n for _, n in find_provinces(q.text) + find_countries(q.text) if n not in required)
         window = constraints_of(q.text, self.index.tokenizer.tagged(q.text))
         items, total = aggregate(self.index, q, required=required, years=window.years, months=window.months)
@@ -179,6 +177,7 @@ class Answerer:
         retrieved = self._articles_text(hits)
         answer_article = self._articles_text([best.hit])
         typed = analysis.answer_type in TYPED_KINDS
+        dated = self._dated(best.hit)
         evidence = Evidence(
             sentence_coverage=best.coverage,
             article_coverage=coverage(words, weights, answer_article),
@@ -188,9 +187,10 @@ class Answerer:
             names_seen=all(name in answer_article for name in named),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
-            days_seen=days_agree(analysis.constraints.days, best.text, *self._dated(best.hit)),
+            days_seen=days_agree(analysis.constraints.days, best.text, *dated),
+            # a named date (3月23日) is judged by days_seen alone
             months_seen=bool(analysis.constraints.days)
-            or months_agree(analysis.constraints.months, best.text, best.hit.chunk.title, *self._dated(best.hit)),
+            or months_agree(analysis.constraints.months, best.text, best.hit.chunk.title, *dated),
             numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
         )
         sources = self._sources(hits, best.hit)
