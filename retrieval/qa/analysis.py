@@ -156,14 +156,14 @@ def months_agree(months: tuple[int, ...], sentence: str, headline: str, dateline
     article dated 4月21日). An article with no readable month is given the benefit of the doubt."""
     if not months:
         return True
-    named = constraints_of(sentence, []).months
+    named = months_in(sentence)
     if named:
         return any(m in months for m in named)
-    if any(m in months for m in constraints_of(headline, []).months):
+    if any(m in months for m in months_in(headline)):
         return True
     if iso_date[4:5] == "-" and iso_date[5:7].isdigit():
         return int(iso_date[5:7]) in months
-    printed = constraints_of(dateline, []).months
+    printed = months_in(dateline)
     return not printed or any(m in months for m in printed)
 
 
@@ -193,9 +193,8 @@ def days_agree(days: tuple[tuple[int, int], ...], sentence: str, dateline: str, 
     return True
 
 
-def constraints_of(text: str, words: list[tuple[str, str]]) -> Constraints:
-    """Years, months, identifiers and names in a question."""
-    years = tuple(dict.fromkeys(years_in(text)))
+def months_in(text: str) -> tuple[int, ...]:
+    """The months a text names (7月, 7、8月份, 1-7月 as 1…7, 五月), each once, in order."""
     months: list[int] = []
     for listed, until in _MONTHS.findall(text):
         named = [int(n) for n in re.findall(r"\d+", listed)]
@@ -204,9 +203,15 @@ def constraints_of(text: str, words: list[tuple[str, str]]) -> Constraints:
             months.append(int(until))
     months = [m for m in months if 1 <= m <= 12]
     months += [_CN_MONTHS[m] for m in _MONTH_CN.findall(text) if m in _CN_MONTHS]
+    return tuple(dict.fromkeys(months))
+
+
+def constraints_of(text: str, words: list[tuple[str, str]]) -> Constraints:
+    """Years, months, identifiers and names in a question."""
+    years = tuple(dict.fromkeys(years_in(text)))
     identifiers = tuple(dict.fromkeys(m.group(0).replace(" ", "") for m in _IDENTIFIER.finditer(text)))
     names = tuple(dict.fromkeys(w for w, tag in words if tag in _NAME_TAGS and len(w) >= 2))
-    return Constraints(years, tuple(dict.fromkeys(months)), identifiers, names, month_days(text))
+    return Constraints(years, months_in(text), identifiers, names, month_days(text))
 
 
 def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:
