@@ -188,9 +188,9 @@ def _date_cue(text: str) -> str:
     return max(cues, key=len) if cues else ""
 
 
-def _article_ref(text: str, state: DialogueState | None) -> Resolution | str:
-    """"这篇报道里…": the last cited article's title in place of the reference."""
-    found = _find_refs(text, list(word_list("dialogue_article_refs")))
+def _article_ref(text: str, found: list[tuple[int, str]], state: DialogueState | None) -> Resolution | str:
+    """"这篇报道里…": the last cited article's title in place of the references ``found`` in
+    ``text`` (``_find_refs`` of the article references)."""
     if not found:
         return text
     if state is None or not state.citations:
@@ -228,7 +228,7 @@ def resolve(state: DialogueState | None, message: str, lexicon: Lexicon,
             return ellipsis
     question, entity = text, ""
     named = mentions(text, lexicon)
-    article = _article_ref(question, state)
+    article = _article_ref(question, refs, state)
     if isinstance(article, Resolution):
         return article
     question = article
