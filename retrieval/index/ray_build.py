@@ -33,6 +33,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,29 +150,25 @@ class RayEncoder:
         # created now, so the models load on the workers while the driver ingests and chunks
         self._actors = [actor.remote(factory) for _ in range(count)]
         self._name = name
-        self._dim: int | None = None
         log.info("Ray build: %d embedding workers on a cluster of %g CPUs", count, cpus)
 
     @property
     def workers(self) -> int:
         return len(self._actors)
 
-    def _info(self) -> None:
-        self._name, self._dim = self._ray.get(self._actors[0].info.remote())
+    @cached_property
+    def _info(self) -> tuple[str, int]:
+        """(model name, dimension) as the first actor's encoder reports them, asked once."""
+        name, dim = self._ray.get(self._actors[0].info.remote())
+        return str(name), int(dim)
 
     @property
     def name(self) -> str:
-        if self._name is None:
-            self._info()
-        assert self._name is not None
-        return self._name
+        return self._name if self._name is not None else self._info[0]
 
     @property
     def dim(self) -> int:
-        if self._dim is None:
-            self._info()
-        assert self._dim is not None
-        return self._dim
+        return self._info[1]
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._ray.get(self._actors[0].encode.remote(list(texts)))
