@@ -64,8 +64,7 @@ def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> N
         raise CliError(str(exc)) from None
     settings = obj.settings
     result = evaluate_dialogues(obj.service, obj.service.index.lexicon, dialogues,
-                                ttl=settings.conversation_ttl, page=settings.conversation_list_page,
-                                tagger=lambda text: obj.service.index.tokenizer.tagged(text))
+                                ttl=settings.conversation_ttl, page=settings.conversation_list_page)
 
     def line(row: Any) -> str:
         mark = ("✓" if row.correct else "✗") + ("!" if row.wrong_entity else "")
@@ -86,7 +85,7 @@ def chat_cmd(obj: Context) -> None:
     ensure_index(obj)
     service, settings = obj.service, obj.settings
     conversation = Conversation(service, lambda: service.index.lexicon, ttl=settings.conversation_ttl,
-                                page=settings.conversation_list_page, tagger=lambda text: service.index.tokenizer.tagged(text))
+                                page=settings.conversation_list_page)
     click.echo("newsqa 问答控制台。输入问题后回车，可以接着追问（如“他后来去了哪里”“那舟山镇呢”“还有呢”）；"
                "/new 开始新对话；输入 exit 退出。")
     while True:

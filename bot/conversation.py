@@ -95,7 +95,7 @@ class ConversationStore:
         private = _private(message)
         page = 0 if private else self.page  # a private chat gets the whole list, as before
         turn, state = respond(service, service.index.lexicon, self.get(thread_key(message)), question,
-                              self.clock(), ttl=self.ttl, page=page, tagger=service.index.tokenizer.tagged)
+                              self.clock(), ttl=self.ttl, page=page)
         if private:
             self.put([(message.chat_id, 0)], state)
         return Reply(turn, state, private)

@@ -14,7 +14,7 @@ question asked alone (the base answerer's ceiling).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -153,12 +153,11 @@ def _wrong_entity(turn: DialogueTurn, result: Turn) -> bool:
 
 
 def evaluate_dialogues(asker: AsksQuestions, lexicon: Lexicon, dialogues: Sequence[Dialogue], *,
-                       ttl: float, page: int,
-                       tagger: Callable[[str], list[tuple[str, str]]] | None = None) -> DialogueResult:
+                       ttl: float, page: int) -> DialogueResult:
     result = DialogueResult()
     for dialogue in dialogues:
         clock = _Clock()
-        conversation = Conversation(asker, lambda: lexicon, ttl=ttl, page=page, clock=clock, tagger=tagger)
+        conversation = Conversation(asker, lambda: lexicon, ttl=ttl, page=page, clock=clock)
         shown: list[str] = []
         for n, turn in enumerate(dialogue.turns, 1):
             clock.now += turn.after_s if n > 1 else 0.0

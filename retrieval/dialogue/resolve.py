@@ -10,7 +10,6 @@ Word lists are in retrieval/lexicon/data/dialogue_*.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -24,7 +23,7 @@ ASK_WHERE = "您问的是哪个地方？"
 ASK_WHICH_ARTICLE = "您问的是哪篇报道？"
 ASK_WHAT_MORE = "您想继续了解什么？请把问题说完整一些。"
 
-Action = Literal["ask", "more", "clarify", "dated"]
+Action = Literal["ask", "more", "clarify"]
 _END_PUNCT = "？?！!。.，,~～…　 \t"
 _DIGIT = "[0-9０-９一二三四五六七八九十两]"
 _RANGE = "[-—–~～到至、]"
@@ -33,8 +32,7 @@ _RANGE = "[-—–~～到至、]"
 @dataclass(frozen=True)
 class Resolution:
     """``action`` "ask": ask ``question`` (self-contained; ``changed`` if it differs from the
-    message); "more": show the next items of the last list; "clarify": reply ``message``;
-    "dated": tell the date of the last cited article ("这篇报道是哪天的").
+    message); "more": show the next items of the last list; "clarify": reply ``message``.
     ``entity`` is the person or place the message was resolved to ("" if none)."""
 
     action: Action
@@ -169,28 +167,9 @@ def _substitute(text: str, found: list[tuple[int, str]], value: str) -> str:
     return text
 
 
-def _asks_report_date(text: str, found: list[tuple[int, str]], tagged: list[tuple[str, str]]) -> bool:
-    """"这篇报道是哪天的", "这条新闻什么时候播的": a date question about the report itself, naming
-    nothing else (a noun would make it a question about the story: 这篇报道里火灾是哪天发生的)."""
-    rest = _substitute(text, found, "")
-    cue = _date_cue(rest)
-    if not cue:
-        return False
-    rest = rest.replace(cue, " ")
-    refs = "".join(ref for _, ref in found)
-    return not any((tag[:1] == "n" or tag == "vn") and word not in refs and word not in cue
-                   for word, tag in tagged if word in rest)
-
-
-def _date_cue(text: str) -> str:
-    """The longest date cue (哪天, 什么时候) in ``text``, or ""."""
-    cues = [cue for cue, kind in word_table("answer_cues").items() if kind == "date" and cue in text]
-    return max(cues, key=len) if cues else ""
-
-
-def _article_ref(text: str, found: list[tuple[int, str]], state: DialogueState | None) -> Resolution | str:
-    """"这篇报道里…": the last cited article's title in place of the references ``found`` in
-    ``text`` (``_find_refs`` of the article references)."""
+def _article_ref(text: str, state: DialogueState | None) -> Resolution | str:
+    """"这篇报道里…": the last cited article's title in place of the reference."""
+    found = _find_refs(text, list(word_list("dialogue_article_refs")))
     if not found:
         return text
     if state is None or not state.citations:
@@ -205,18 +184,10 @@ def _article_ref(text: str, found: list[tuple[int, str]], state: DialogueState |
     return text
 
 
-def resolve(state: DialogueState | None, message: str, lexicon: Lexicon,
-            tagger: Callable[[str], list[tuple[str, str]]] | None = None) -> Resolution:
+def resolve(state: DialogueState | None, message: str, lexicon: Lexicon) -> Resolution:
     """What to do with ``message`` given the conversation so far (``state`` is None when there
-    is none, or it expired). Never substitutes anything it cannot find in the state.
-    ``tagger`` gives a text's (word, POS tag) pairs: it tells a question about the cited report
-    itself from one about its story (without it, every message about a report is the latter)."""
+    is none, or it expired). Never substitutes anything it cannot find in the state."""
     text = message.strip().rstrip(_END_PUNCT).strip() or message.strip()
-    refs = _find_refs(text, list(word_list("dialogue_article_refs")))
-    if refs and tagger is not None and _asks_report_date(text, refs, tagger(text)):
-        if state is None or not state.citations:
-            return Resolution("clarify", message=ASK_WHICH_ARTICLE)
-        return Resolution("dated", entity=state.citations[0].title, changed=True)
     if text in word_set("dialogue_more"):
         if state is None or not state.answer or state.answer.kind != "list" or not state.answer.items:
             return Resolution("clarify", message=ASK_WHAT_MORE)
@@ -228,7 +199,7 @@ def resolve(state: DialogueState | None, message: str, lexicon: Lexicon,
             return ellipsis
     question, entity = text, ""
     named = mentions(text, lexicon)
-    article = _article_ref(question, refs, state)
+    article = _article_ref(question, state)
     if isinstance(article, Resolution):
         return article
     question = article

@@ -13,7 +13,7 @@ from typing import Literal, Protocol
 from retrieval.dialogue.resolve import Resolution, resolve
 from retrieval.dialogue.state import DialogueState, next_state, touched
 from retrieval.lexicon.mining import Lexicon
-from retrieval.models import Answer, AnswerItem, Citation
+from retrieval.models import Answer
 from retrieval.qa.lists import cited_articles
 
 DEFAULT_TTL = 600.0
@@ -21,16 +21,6 @@ DEFAULT_TTL = 600.0
 
 class AsksQuestions(Protocol):
     def ask(self, question: str) -> Answer: ...
-
-
-def report_date(message: str, citation: Citation) -> Answer:
-    """The reply to "这篇报道是哪天的": the cited article's own date, from the archive."""
-    when = citation.date
-    if len(when) == 10 and when[4] == "-" and when[7] == "-":  # ISO → 2019年5月6日
-        when = f"{int(when[:4])}年{int(when[5:7])}月{int(when[8:])}日"
-    text = f"《{citation.title}》的日期是{when}。" if when else f"《{citation.title}》没有注明日期。"
-    return Answer(message, bool(when), text, kind="factoid", citations=(citation,),
-                  items=(AnswerItem(when or citation.title, text, (citation,)),))
 
 
 @dataclass(frozen=True)
@@ -74,17 +64,12 @@ def list_page(answer: Answer, start: int, size: int) -> Answer:
 
 
 def respond(asker: AsksQuestions, lexicon: Lexicon, state: DialogueState | None, message: str, now: float,
-            *, ttl: float = DEFAULT_TTL, page: int = 0,
-            tagger: Callable[[str], list[tuple[str, str]]] | None = None) -> tuple[Turn, DialogueState | None]:
+            *, ttl: float = DEFAULT_TTL, page: int = 0) -> tuple[Turn, DialogueState | None]:
     """Reply to ``message``; returns the turn and the state to keep (the old one, unchanged
-    but touched, after a clarification or a report's date). ``page`` > 0 shows long lists that
-    many at a time. ``tagger`` gives a message's (word, POS tag) pairs (the index tokenizer's)."""
+    but touched, after a clarification). ``page`` > 0 shows long lists that many at a time."""
     if state is not None and state.expired(now, ttl):
         state = None
-    resolution = resolve(state, message, lexicon, tagger)
-    if resolution.action == "dated":
-        assert state is not None and state.citations
-        return Turn("answer", resolution, report_date(message, state.citations[0])), touched(state, now)
+    resolution = resolve(state, message, lexicon)
     if resolution.action == "clarify":
         return Turn("clarify", resolution, text=resolution.message), touched(state, now) if state else None
     if resolution.action == "more":
@@ -105,15 +90,13 @@ class Conversation:
     forgotten after ``ttl`` seconds of silence or on :meth:`clear`."""
 
     def __init__(self, asker: AsksQuestions, lexicon: Callable[[], Lexicon], *, ttl: float = DEFAULT_TTL,
-                 page: int = 0, clock: Callable[[], float] = time.monotonic,
-                 tagger: Callable[[str], list[tuple[str, str]]] | None = None) -> None:
+                 page: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
         self.asker, self.lexicon, self.ttl, self.page, self.clock = asker, lexicon, ttl, page, clock
-        self.tagger = tagger
         self.state: DialogueState | None = None
 
     def reply(self, message: str) -> Turn:
         turn, self.state = respond(self.asker, self.lexicon(), self.state, message, self.clock(),
-                                   ttl=self.ttl, page=self.page, tagger=self.tagger)
+                                   ttl=self.ttl, page=self.page)
         return turn
 
     def clear(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
 
 from retrieval.dialogue import DialogueState, resolve
@@ -76,29 +74,3 @@ def test_more_after_a_list() -> None:
     state = DialogueState("朱志杰去过哪些镇", "朱志杰", answer=Answer("q", True, "x", kind="list", items=items))
     for message in ["还有呢", "还有吗？", "继续"]:
         assert resolve(state, message, LEXICON).action == "more"
-
-
-@cache
-def _tokenizer():  # type: ignore[no-untyped-def]
-    from retrieval.lexicon.tokenizer import WordTokenizer
-
-    return WordTokenizer(LEXICON)  # one jieba instance for the module (~1 s to load)
-
-
-def _tagged(text: str) -> list[tuple[str, str]]:
-    return _tokenizer().tagged(text)  # the tagger resolve() is given
-
-
-@pytest.mark.parametrize("message", ["这篇报道是哪天的", "这条新闻是什么时候播的？", "这篇报道哪一天发的"])
-def test_the_cited_reports_own_date_is_asked_for(message: str) -> None:
-    r = resolve(STATE, message, LEXICON, _tagged)
-    assert (r.action, r.entity) == ("dated", CITED.title)
-    assert resolve(None, message, LEXICON, _tagged).message == ASK_WHICH_ARTICLE
-
-
-def test_a_date_in_the_reports_story_is_a_question_about_the_story() -> None:
-    message = "这篇报道里督查是哪天开始的"  # 督查 names what happened: asked of the archive
-    r = resolve(STATE, message, LEXICON, _tagged)
-    assert r.action == "ask" and r.question.startswith(CITED.title)
-    # without a tagger nothing is read as a question about the report itself
-    assert resolve(STATE, "这篇报道是哪天的", LEXICON).action == "ask"

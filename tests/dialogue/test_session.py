@@ -106,14 +106,3 @@ def test_dialogue_set_scoring(tmp_path: Path) -> None:
     assert (m["turns"], m["follow_ups"], m["wrong_entity"]) == (8, 6, 0)
     assert m["follow_up_accuracy"] == 4 / 6 and result.metrics("tune")["turn_accuracy"] == 1.0
     assert "追问准确率" in result.summary() and "heldout" in result.summary()
-
-
-def test_report_date_comes_from_the_cited_article() -> None:
-    from retrieval.dialogue.session import report_date
-
-    cited = Citation("a1", "俄罗斯一客机迫降烧毁 41人遇难", "2019-05-06", "xwlb.jsonl")
-    answer = report_date("这篇报道是哪天的", cited)
-    assert answer.found and answer.text == "《俄罗斯一客机迫降烧毁 41人遇难》的日期是2019年5月6日。"
-    assert answer.citations == (cited,)
-    undated = report_date("这篇报道是哪天的", Citation("a2", "无日期", "", "s.txt"))
-    assert not undated.found and "没有注明日期" in undated.text
