@@ -18,8 +18,8 @@ AnswerType = Literal["number", "date", "person", "role", "place", "organization"
                      "description"]
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
-# 7月, 7、8月份, 1-7月 (a range): the months named, with the year they follow, if any.
-_MONTHS = re.compile(r"(?<!\d)((?:\d{1,2}\s*[、,，和及]\s*)*\d{1,2})(?:\s*[-—至到~]\s*(\d{1,2}))?\s*月")
+# 7月, 7、8月份, 1-7月 and 3月到5月 (ranges): the months named, with the year they follow, if any.
+_MONTHS = re.compile(r"(?<!\d)((?:\d{1,2}\s*[、,，和及]\s*)*\d{1,2})(?:\s*(?:月份?)?\s*[-—至到~]\s*(\d{1,2}))?\s*月")
 _MONTH_CN = re.compile(r"([一二三四五六七八九十]{1,2})月份?")
 _CN_MONTHS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
               "十一": 11, "十二": 12}
@@ -254,3 +254,4 @@ def _unit(text: str) -> str:
             rest = text[at + len(asking) :]
             return next((u for u in units if rest.startswith(u)), "")
     return ""
+

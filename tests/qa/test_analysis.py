@@ -62,6 +62,9 @@ def test_role_question_keeps_its_subject() -> None:
     ("古山镇1-7月规上工业总产值增长了多少", (1, 2, 3, 4, 5, 6, 7)),  # a range
     ("2019年4月习近平会见了哪些外国领导人", (4,)),
     ("五月份开了哪些会", (5,)),
+    ("3月到5月，应邀访华的外国总理来自哪些国家", (3, 4, 5)),  # a range with 月 on both ends
+    ("3月至5月间开了哪些会", (3, 4, 5)),
+    ("3月31日至4月1日去了哪里", (3, 4)),  # two dates, not a month range past April
 ])
 def test_months_named_or_ranged(question: str, months: tuple[int, ...]) -> None:
     assert _analyze(question).constraints.months == months
