@@ -255,3 +255,34 @@ def _unit(text: str) -> str:
             return next((u for u in units if rest.startswith(u)), "")
     return ""
 
+
+
+_CLAUSE_BREAKS = "，,。；;：:？?！!、（）()"
+
+
+def relation_nouns(text: str, words: list[tuple[str, str]], skip: frozenset[str]) -> tuple[str, ...]:
+    """The nouns right beside the interrogative cue, the nearest before it and the nearest after
+    it (机长叫什么名字 → 机长; 总产值是多少 → 总产值): what the question asks about, as opposed to
+    the topic it names. ``skip`` holds nouns that only name the kind of answer (国家, 公司, 时候)."""
+    cue, _ = _cue(text)
+    if not cue:
+        return ()
+    at = text.find(cue)
+    placed: list[tuple[int, str, str]] = []
+    pos = 0
+    for word, tag in words:
+        start = text.find(word, pos)
+        if start >= 0:
+            placed.append((start, word, tag))
+            pos = start + len(word)
+
+    def asks(word: str, tag: str) -> bool:
+        return len(word) >= 2 and tag in ("n", "vn") and word not in skip and word not in cue and cue not in word
+
+    # Only the cue's own clause: "作风建设专项行动中，全市有多少支三服务队…" asks about 三服务队.
+    start = max(text.rfind(p, 0, at) for p in _CLAUSE_BREAKS) + 1
+    ends = [e for e in (text.find(p, at) for p in _CLAUSE_BREAKS) if e >= 0]
+    end = min(ends) if ends else len(text)
+    before = [w for s, w, t in placed if start <= s and s + len(w) <= at and asks(w, t)]
+    after = [w for s, w, t in placed if s >= at + len(cue) and s + len(w) <= end and asks(w, t)]
+    return tuple(dict.fromkeys(before[-1:] + after[:1]))

@@ -16,15 +16,15 @@ import numpy as np
 from retrieval.index.sentences import chunk_sentences
 from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
-from retrieval.lexicon.words import word_list, word_set, word_table
+from retrieval.lexicon.words import word_set
 from retrieval.models import Answer, AnswerItem, Citation, Hit
 from retrieval.qa.analysis import Analysis, analyze, constraints_of, days_agree, months_agree, years_agree
+from retrieval.qa.asked import asked_nouns, measured_noun, names_a_category, nouns_seen
 from retrieval.qa.evidence import coverage, focus_seen, reads_as_name, repeats, unseen_share
 from retrieval.qa.lists import aggregate, cited_articles, render_list
 from retrieval.qa.multi import combine, split_question
 from retrieval.qa.names import factoid_names, list_question_names
 from retrieval.qa.question import (
-    GENERIC_FOCUS,
     Question,
     content_words,
     focus_noun,
@@ -60,28 +60,6 @@ class _Sentence:
     coverage: float
     spans: tuple[Span, ...] = ()  # answer-typed spans the question does not already name
     position: int = -1  # index in ``chunk_sentences(hit.chunk.text)``; -1 for merged text
-
-
-def _names_a_category(noun: str) -> bool:
-    """Whether the asked noun is written with its answers, so that its absence from the articles
-    means the answer is absent: a kind of person (记者 林群心), or a kind of place or organisation
-    whose names end with it (哪所大学 → 清华大学, 哪个村 → 前村村). A broader kind (国家, 城市,
-    机构: 宁波, 联合国环境规划署) and an attribute noun (题目, 人数) are not; the span check
-    stands in for them."""
-    kind = word_table("focus_types").get(noun)
-    if kind == "place":
-        return noun in word_list("place_suffixes")
-    if kind == "organization":
-        return noun in word_list("org_suffixes")
-    return kind == "person"
-
-
-def _measured(analysis: Analysis, focus: str) -> str:
-    """What an asked amount counts (总投资 in 总投资是多少): the question's focus noun unless it
-    is generic, else the analysed one; "" for questions that do not ask for a number."""
-    if analysis.answer_type != "number":
-        return ""
-    return focus if len(focus) >= 2 and focus not in GENERIC_FOCUS else analysis.focus
 
 
 def citation_of(hit: Hit) -> Citation:
@@ -167,7 +145,7 @@ class Answerer:
             words = [w for w in words if w in named] or words
         weights = [self.idf(w) for w in words]
         focus = focus_noun(all_words, self.index.tokenizer.tags)
-        measured = _measured(analysis, focus)
+        measured = measured_noun(analysis, focus)
         if listing:
             listed = self._span_list(raw, question, analysis, found, named, words, weights, measured, note)
             if listed is not None:
@@ -183,7 +161,7 @@ class Answerer:
             article_coverage=coverage(words, weights, answer_article),
             dense=best.hit.dense,
             unseen_share=unseen_share(words, weights, retrieved),
-            focus_seen=focus_seen(focus, retrieved) or (typed and not _names_a_category(focus)),
+            focus_seen=focus_seen(focus, retrieved) or (typed and not names_a_category(focus)),
             names_seen=all(name in answer_article for name in named),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
@@ -192,6 +170,10 @@ class Answerer:
             months_seen=bool(analysis.constraints.days)
             or months_agree(analysis.constraints.months, best.text, best.hit.chunk.title, *dated),
             numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
+            # a role is judged by the person named (above); every other typed answer's sentence
+            # holds what is asked about: 机长, not only the flight (the words beside the cue)
+            asked_seen=not typed or analysis.answer_type == "role"
+            or nouns_seen(asked_nouns(question, tagged, analysis, focus), best.text + best.hit.chunk.title),
         )
         sources = self._sources(hits, best.hit)
         extra: dict[str, object] = {"evidence": evidence.as_dict(), "answer_type": analysis.answer_type}

@@ -29,6 +29,9 @@ class Evidence:
     days_seen: the dates (3月23日) the question names agree with the answer (``analysis.days_agree``).
     months_seen: the months (5月初, 1-7月) the question names agree with the answer
         (``analysis.months_agree``); a question naming a date is judged by ``days_seen``.
+    asked_seen: for a typed question, the answer sentence (with its headline) holds the nouns the
+        question asks about, the ones beside the interrogative (机长 in 机长叫什么名字; 总支出 in
+        财政总支出是多少), character by character (``retrieval.qa.asked``).
     focus_seen: whether the thing asked for (市花 in 永康市的市花是什么) occurs in the retrieved
         articles, whole or by its last two characters (机制 for 新机制); a generic focus counts as seen.
     """
@@ -44,6 +47,7 @@ class Evidence:
     years_seen: bool = True
     days_seen: bool = True
     months_seen: bool = True
+    asked_seen: bool = True
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 4) for k, v in asdict(self).items()}
@@ -59,7 +63,7 @@ MAX_UNSEEN_SHARE = 0.8
 def is_supported(e: Evidence) -> bool:
     """True when the evidence is strong enough to answer rather than decline."""
     gates = (e.focus_seen, e.names_seen, e.numbers_seen, e.type_seen, e.years_seen, e.days_seen,
-             e.months_seen)
+             e.months_seen, e.asked_seen)
     if not all(gates) or e.unseen_share > MAX_UNSEEN_SHARE:
         return False
     return (

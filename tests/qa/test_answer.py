@@ -128,6 +128,7 @@ def test_factoid_is_an_archive_sentence_with_sources(seed_service: NewsQA, quest
         "金台铁路的总投资是多少",
         "刘德华来永康开演唱会了吗",
         "王小二担任什么职务",  # a role of someone the archive never names
+        "今年上半年永康的财政总支出是多少亿元",  # a same-topic sentence on 财政总收入 is no answer
     ],
 )
 def test_unanswerable_questions_are_declined(seed_service: NewsQA, question: str) -> None:

@@ -42,6 +42,6 @@ def test_required_names(question: str, required: set[str], not_required: set[str
 ])
 def test_category_nouns_that_answers_are_written_with(noun: str, written_with_answer: bool) -> None:
     """Only a category written beside its answers must occur in the retrieved articles."""
-    from retrieval.qa.answer import _names_a_category
+    from retrieval.qa.asked import names_a_category
 
-    assert _names_a_category(noun) is written_with_answer
+    assert names_a_category(noun) is written_with_answer

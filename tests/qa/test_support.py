@@ -21,7 +21,8 @@ from retrieval.qa.support import (
 AT_THRESHOLDS = Evidence(sentence_coverage=MIN_SENTENCE_COVERAGE, article_coverage=MIN_ARTICLE_COVERAGE,
                          dense=MIN_DENSE, unseen_share=MAX_UNSEEN_SHARE)
 STRONG = Evidence(sentence_coverage=0.9, article_coverage=1.0, dense=0.93, unseen_share=0.0)
-GATES = ["focus_seen", "names_seen", "numbers_seen", "type_seen", "years_seen", "days_seen", "months_seen"]
+GATES = ["focus_seen", "names_seen", "numbers_seen", "type_seen", "years_seen", "days_seen", "months_seen",
+         "asked_seen"]
 
 
 def below(x: float) -> float:

@@ -1,0 +1,56 @@
+"""What a question asks about, as opposed to the topic it names: the kind of thing asked for
+(哪所大学 → 大学), what an amount counts (总投资是多少 → 总投资), and the nouns beside the
+interrogative (机长叫什么名字 → 机长). Pure functions over the analysed question; the word lists
+are data files (``retrieval/lexicon/data/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from retrieval.lexicon.tokenizer import STOPWORDS
+from retrieval.lexicon.words import word_list, word_set, word_table
+from retrieval.qa.analysis import Analysis, relation_nouns
+from retrieval.qa.question import GENERIC_FOCUS
+
+
+def names_a_category(noun: str) -> bool:
+    """Whether the asked noun is written with its answers, so that its absence from the articles
+    means the answer is absent: a kind of person (记者 林群心), or a kind of place or organisation
+    whose names end with it (哪所大学 → 清华大学, 哪个村 → 前村村). A broader kind (国家, 城市,
+    机构: 宁波, 联合国环境规划署) and an attribute noun (题目, 人数) are not; the span check
+    stands in for them."""
+    kind = word_table("focus_types").get(noun)
+    if kind == "place":
+        return noun in word_list("place_suffixes")
+    if kind == "organization":
+        return noun in word_list("org_suffixes")
+    return kind == "person"
+
+
+def measured_noun(analysis: Analysis, focus: str) -> str:
+    """What an asked amount counts (总投资 in 总投资是多少): the question's focus noun unless it
+    is generic, else the analysed one; "" for questions that do not ask for a number."""
+    if analysis.answer_type != "number":
+        return ""
+    return focus if len(focus) >= 2 and focus not in GENERIC_FOCUS else analysis.focus
+
+
+@cache
+def _not_asked() -> frozenset[str]:
+    """Nouns that never say what is asked: stopwords, generic and kind nouns (时候, 国家, 公司)
+    and scope nouns (全市, 我国)."""
+    return STOPWORDS | GENERIC_FOCUS | frozenset(word_table("focus_types")) | word_set("scope_nouns")
+
+
+def asked_nouns(question: str, tagged: list[tuple[str, str]], analysis: Analysis, focus: str) -> tuple[str, ...]:
+    """The nouns beside the interrogative in its clause (``analysis.relation_nouns``), less
+    those that only name the kind of answer or the question's scope."""
+    return relation_nouns(question, tagged, _not_asked() | {focus, analysis.focus})
+
+
+def nouns_seen(nouns: Sequence[str], text: str) -> bool:
+    """Whether every asked noun is in ``text``, character by character: a compound is often
+    written with more in between (工业产值 in 规上工业总产值), but a sentence about 财政总收入
+    does not hold 总支出."""
+    return all(all(ch in text for ch in noun) for noun in nouns)
