@@ -38,15 +38,18 @@ def measured_noun(analysis: Analysis, focus: str) -> str:
 
 @cache
 def _not_asked() -> frozenset[str]:
-    """Nouns that never say what is asked: stopwords, generic and kind nouns (时候, 国家, 公司)
-    and scope nouns (全市, 我国)."""
-    return STOPWORDS | GENERIC_FOCUS | frozenset(word_table("focus_types")) | word_set("scope_nouns")
+    """Nouns that never say what is asked: stopwords, generic nouns (时候, 照片), kinds never
+    written beside their names (国家, 城市: ``names_a_category``) and scope nouns (全市, 我国).
+    A kind written beside its names (公司, 校长, 大学) is asked about like any other noun."""
+    kinds = frozenset(noun for noun in word_table("focus_types") if not names_a_category(noun))
+    return STOPWORDS | GENERIC_FOCUS | kinds | word_set("scope_nouns")
 
 
 def asked_nouns(question: str, tagged: list[tuple[str, str]], analysis: Analysis, focus: str) -> tuple[str, ...]:
     """The nouns beside the interrogative in its clause (``analysis.relation_nouns``), less
     those that only name the kind of answer or the question's scope."""
-    return relation_nouns(question, tagged, _not_asked() | {focus, analysis.focus})
+    asked_kind = {noun for noun in (focus, analysis.focus) if not names_a_category(noun)}
+    return relation_nouns(question, tagged, _not_asked() | asked_kind)
 
 
 def nouns_seen(nouns: Sequence[str], text: str) -> bool:
