@@ -14,6 +14,8 @@ Sets (default: every one whose question file exists):
                    ``"remove": [ids]`` is asked of the window minus the union of all such ids
 - ``xwlb2019q2b``  eval/xwlb2019q2_b.jsonl, a second set over the same window written later (its own
                    ``remove`` ids, so its own "minus" corpus)
+- ``xwlb2019q2c``  eval/xwlb2019q2_c.jsonl, a third set over the same window, written in the fourth
+                   session by a writer who saw no code and no answer (its own "minus" corpus)
 - ``rgb``          RGB zh negative rejection (measure only): the positives of every second query
                    (odd positions) are left out of the index, so those must be declined; an
                    answer-absent query whose answer still occurs in a remaining passage is skipped
@@ -48,7 +50,8 @@ from retrieval.service import NewsQA
 
 REPO = Path(__file__).resolve().parent.parent
 K = 5
-SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "xwlb800", "xwlb2019q2", "xwlb2019q2b", "rgb", "rgb_int")
+SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "xwlb800", "xwlb2019q2", "xwlb2019q2b", "xwlb2019q2c", "rgb",
+             "rgb_int")
 SPLIT_ORDER = ("tune", "heldout", "all")
 XWLB_FIRST_N = 800
 XWLB_WINDOW = ("20190301", "20190531")
@@ -227,6 +230,7 @@ def set_source(name: str, shared: Path) -> Path:
         "xwlb800": REPO / "eval/xwlb_questions.jsonl",
         "xwlb2019q2": REPO / "eval/xwlb2019q2.jsonl",
         "xwlb2019q2b": REPO / "eval/xwlb2019q2_b.jsonl",
+        "xwlb2019q2c": REPO / "eval/xwlb2019q2_c.jsonl",
         "rgb": shared / "data/rgb_zh_queries.jsonl",
         "rgb_int": shared / "data/rgb_zh_int_queries.jsonl",
     }[name]
@@ -238,6 +242,7 @@ def build_set(name: str, shared: Path) -> BenchSet:
     builders: dict[str, Callable[[Path], BenchSet]] = {
         "xwlb800": xwlb800_set, "xwlb2019q2": xwlb2019q2_set, "rgb": rgb_set, "rgb_int": rgb_int_set,
         "xwlb2019q2b": lambda shared: xwlb2019q2_set(shared, "xwlb2019q2b"),
+        "xwlb2019q2c": lambda shared: xwlb2019q2_set(shared, "xwlb2019q2c"),
     }
     return builders[name](shared)
 
