@@ -9,6 +9,7 @@ Sets (default: every one whose question file exists):
 - ``dev``          ../shared/eval/dev.jsonl over the seed pages (corpus/*.txt)
 - ``seeds_extra``  eval/seeds_extra.jsonl over the seed pages
 - ``seeds_v2``     eval/seeds_v2.jsonl over the seed pages
+- ``seeds_v3``     eval/seeds_v3.jsonl over the seed pages (written in the fourth session)
 - ``xwlb800``      eval/xwlb_questions.jsonl over the first 800 items of xwlb_articles.jsonl.gz
 - ``xwlb2019q2``   eval/xwlb2019q2.jsonl over the items dated 20190301-20190531; a question with
                    ``"remove": [ids]`` is asked of the window minus the union of all such ids
@@ -50,8 +51,8 @@ from retrieval.service import NewsQA
 
 REPO = Path(__file__).resolve().parent.parent
 K = 5
-SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "xwlb800", "xwlb2019q2", "xwlb2019q2b", "xwlb2019q2c", "rgb",
-             "rgb_int")
+SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "seeds_v3", "xwlb800", "xwlb2019q2", "xwlb2019q2b",
+             "xwlb2019q2c", "rgb", "rgb_int")
 SPLIT_ORDER = ("tune", "heldout", "all")
 XWLB_FIRST_N = 800
 XWLB_WINDOW = ("20190301", "20190531")
@@ -227,6 +228,7 @@ def set_source(name: str, shared: Path) -> Path:
         "dev": shared / "eval/dev.jsonl",
         "seeds_extra": REPO / "eval/seeds_extra.jsonl",
         "seeds_v2": REPO / "eval/seeds_v2.jsonl",
+        "seeds_v3": REPO / "eval/seeds_v3.jsonl",
         "xwlb800": REPO / "eval/xwlb_questions.jsonl",
         "xwlb2019q2": REPO / "eval/xwlb2019q2.jsonl",
         "xwlb2019q2b": REPO / "eval/xwlb2019q2_b.jsonl",
@@ -237,7 +239,7 @@ def set_source(name: str, shared: Path) -> Path:
 
 
 def build_set(name: str, shared: Path) -> BenchSet:
-    if name in ("dev", "seeds_extra", "seeds_v2"):
+    if name in ("dev", "seeds_extra", "seeds_v2", "seeds_v3"):
         return seed_set(name, set_source(name, shared))
     builders: dict[str, Callable[[Path], BenchSet]] = {
         "xwlb800": xwlb800_set, "xwlb2019q2": xwlb2019q2_set, "rgb": rgb_set, "rgb_int": rgb_int_set,
