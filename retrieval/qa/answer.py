@@ -171,10 +171,9 @@ class Answerer:
             or months_agree(analysis.constraints.months, best.text, best.hit.chunk.title, *dated),
             numbers_seen=all(i in answer_article for i in analysis.constraints.identifiers),
             # a role is judged by the person named (above); every other typed answer's sentence
-            # itself holds what is asked about: 机长, not only the flight (the words beside the
-            # cue). Not its headline: "审议通过多项议题" heads a sentence counting something else.
+            # holds what is asked about: 机长, not only the flight (the words beside the cue)
             asked_seen=not typed or analysis.answer_type == "role"
-            or nouns_seen(asked_nouns(question, tagged, analysis, focus), best.text),
+            or nouns_seen(asked_nouns(question, tagged, analysis, focus), best.text + best.hit.chunk.title),
         )
         sources = self._sources(hits, best.hit)
         extra: dict[str, object] = {"evidence": evidence.as_dict(), "answer_type": analysis.answer_type}

@@ -29,7 +29,7 @@ class Evidence:
     days_seen: the dates (3月23日) the question names agree with the answer (``analysis.days_agree``).
     months_seen: the months (5月初, 1-7月) the question names agree with the answer
         (``analysis.months_agree``); a question naming a date is judged by ``days_seen``.
-    asked_seen: for a typed question, the answer sentence itself holds the nouns the
+    asked_seen: for a typed question, the answer sentence (with its headline) holds the nouns the
         question asks about, the ones beside the interrogative (机长 in 机长叫什么名字; 总支出 in
         财政总支出是多少), character by character (``retrieval.qa.asked``).
     focus_seen: whether the thing asked for (市花 in 永康市的市花是什么) occurs in the retrieved
