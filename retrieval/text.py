@@ -76,6 +76,19 @@ def normalize_query(text: str, max_chars: int = 500, simplifier: Simplifier | No
     return text
 
 
+def word_offsets(text: str, words: list[tuple[str, str]]) -> list[int]:
+    """Where each of ``words`` ((word, tag) pairs, as the tagger cut ``text``) starts in ``text``,
+    searching left to right; -1 for a word not found."""
+    offsets: list[int] = []
+    pos = 0
+    for word, _ in words:
+        at = text.find(word, pos)
+        offsets.append(at)
+        if at >= 0:
+            pos = at + len(word)
+    return offsets
+
+
 def char_bigrams(text: str) -> list[str]:
     """Character bigrams over CJK runs (the classic keyword baseline), ASCII words whole."""
     grams: list[str] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from retrieval.lexicon.words import word_list, word_table
-from retrieval.text import HAN_RUN
+from retrieval.text import HAN_RUN, word_offsets
 
 AnswerType = Literal["number", "date", "person", "role", "place", "organization", "name", "yesno",
                      "description"]
@@ -46,13 +46,15 @@ class Constraints:
 class Analysis:
     """``answer_type``: what the answer must contain; ``focus``: the noun asked for ("" if
     none); ``subject``: for "X是谁" the X asked about; ``unit``: the unit an amount must carry
-    (亿, 件, 岁; "" if any)."""
+    (亿, 件, 岁; "" if any); ``cue``: the interrogative the type was read from (哪家, 多少; "" if
+    none)."""
 
     answer_type: AnswerType
     focus: str = ""
     subject: str = ""
     constraints: Constraints = Constraints()
     unit: str = ""
+    cue: str = ""
 
 
 def _cue(text: str) -> tuple[str, AnswerType | None]:
@@ -238,7 +240,7 @@ def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:
     else:
         answer_type = cue_type if cue_type not in (None, "which") else "description"  # type: ignore[assignment]
     unit = _unit(text) if answer_type == "number" else ""
-    return Analysis(answer_type, focus, subject, constraints, unit)
+    return Analysis(answer_type, focus, subject, constraints, unit, cue)
 
 
 def _unit(text: str) -> str:
@@ -256,25 +258,17 @@ def _unit(text: str) -> str:
     return ""
 
 
-
 _CLAUSE_BREAKS = "，,。；;：:？?！!、（）()"
 
 
-def relation_nouns(text: str, words: list[tuple[str, str]], skip: frozenset[str]) -> tuple[str, ...]:
-    """The nouns right beside the interrogative cue, the nearest before it and the nearest after
-    it (机长叫什么名字 → 机长; 总产值是多少 → 总产值): what the question asks about, as opposed to
-    the topic it names. ``skip`` holds nouns that only name the kind of answer (国家, 公司, 时候)."""
-    cue, _ = _cue(text)
-    if not cue:
+def relation_nouns(text: str, words: list[tuple[str, str]], cue: str, skip: frozenset[str]) -> tuple[str, ...]:
+    """The nouns right beside the interrogative ``cue`` (``Analysis.cue``), the nearest before it
+    and the nearest after it (机长叫什么名字 → 机长; 总产值是多少 → 总产值): what the question asks
+    about, as opposed to the topic it names. ``skip`` holds nouns that only name the kind of
+    answer (国家, 公司, 时候)."""
+    at = text.find(cue) if cue else -1
+    if at < 0:
         return ()
-    at = text.find(cue)
-    placed: list[tuple[int, str, str]] = []
-    pos = 0
-    for word, tag in words:
-        start = text.find(word, pos)
-        if start >= 0:
-            placed.append((start, word, tag))
-            pos = start + len(word)
 
     def asks(word: str, tag: str) -> bool:
         return len(word) >= 2 and tag in ("n", "vn") and word not in skip and word not in cue and cue not in word
@@ -283,6 +277,7 @@ def relation_nouns(text: str, words: list[tuple[str, str]], skip: frozenset[str]
     start = max(text.rfind(p, 0, at) for p in _CLAUSE_BREAKS) + 1
     ends = [e for e in (text.find(p, at) for p in _CLAUSE_BREAKS) if e >= 0]
     end = min(ends) if ends else len(text)
+    placed = [(s, w, t) for (w, t), s in zip(words, word_offsets(text, words), strict=True) if s >= 0]
     before = [w for s, w, t in placed if start <= s and s + len(w) <= at and asks(w, t)]
     after = [w for s, w, t in placed if s >= at + len(cue) and s + len(w) <= end and asks(w, t)]
     return tuple(dict.fromkeys(before[-1:] + after[:1]))

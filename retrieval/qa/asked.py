@@ -49,7 +49,7 @@ def asked_nouns(question: str, tagged: list[tuple[str, str]], analysis: Analysis
     """The nouns beside the interrogative in its clause (``analysis.relation_nouns``), less
     those that only name the kind of answer or the question's scope."""
     asked_kind = {noun for noun in (focus, analysis.focus) if not names_a_category(noun)}
-    return relation_nouns(question, tagged, _not_asked() | asked_kind)
+    return relation_nouns(question, tagged, analysis.cue, _not_asked() | asked_kind)
 
 
 def nouns_seen(nouns: Sequence[str], text: str) -> bool:

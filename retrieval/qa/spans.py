@@ -15,6 +15,7 @@ from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.words import word_list, word_table
 from retrieval.qa.analysis import PERSON_TAGS, Analysis
 from retrieval.qa.question import PLACE_KINDS
+from retrieval.text import word_offsets
 
 _DIGITS = r"[0-9０-９][0-9０-９,，.．]*|[零〇一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?"
 _DATE = re.compile(
@@ -53,7 +54,7 @@ def _ending_with(words: list[tuple[str, str]], endings: tuple[str, ...], text: s
     """Multi-word names ending in one of ``endings`` (华为 公司 → 华为公司): the ending word and
     the nouns right before it."""
     spans: list[Span] = []
-    offsets = _offsets(text, words)
+    offsets = word_offsets(text, words)
     for i, (word, tag) in enumerate(words):
         if offsets[i] < 0 or not word.endswith(endings) or tag[:1] not in ("n", "j"):
             continue
@@ -141,19 +142,6 @@ def nearest_word(sentence: str, span: Span, words: list[str]) -> int:
     return best
 
 
-def _offsets(text: str, words: list[tuple[str, str]]) -> list[int]:
-    """Where each of ``words`` starts in ``text``, searching left to right; -1 for a word not
-    found."""
-    offsets: list[int] = []
-    pos = 0
-    for word, _ in words:
-        at = text.find(word, pos)
-        offsets.append(at)
-        if at >= 0:
-            pos = at + len(word)
-    return offsets
-
-
 def _tagged(sentence: str, words: list[tuple[str, str]], keep, kind: str) -> list[Span]:  # type: ignore[no-untyped-def]
-    return [Span(word, at, kind) for (word, tag), at in zip(words, _offsets(sentence, words), strict=True)
+    return [Span(word, at, kind) for (word, tag), at in zip(words, word_offsets(sentence, words), strict=True)
             if at >= 0 and keep(word, tag)]
