@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from retrieval.lexicon.tokenizer import STOPWORDS
-from retrieval.lexicon.words import word_list, word_set, word_table
+from retrieval.lexicon.words import word_list, word_table
 from retrieval.qa.analysis import Analysis, relation_nouns
 from retrieval.qa.question import GENERIC_FOCUS
 
@@ -38,16 +38,16 @@ def measured_noun(analysis: Analysis, focus: str) -> str:
 
 @cache
 def _not_asked() -> frozenset[str]:
-    """Nouns that never say what is asked: stopwords, generic nouns (时候, 照片), kinds never
-    written beside their names (国家, 城市: ``names_a_category``) and scope nouns (全市, 我国).
-    A kind written beside its names (公司, 校长, 大学) is asked about like any other noun."""
+    """Nouns that never say what is asked: stopwords, generic nouns (时候, 照片) and kinds never
+    written beside their names (国家, 城市: ``names_a_category``). A kind written beside its
+    names (公司, 校长, 大学) is asked about like any other noun."""
     kinds = frozenset(noun for noun in word_table("focus_types") if not names_a_category(noun))
-    return STOPWORDS | GENERIC_FOCUS | kinds | word_set("scope_nouns")
+    return STOPWORDS | GENERIC_FOCUS | kinds
 
 
 def asked_nouns(question: str, tagged: list[tuple[str, str]], analysis: Analysis, focus: str) -> tuple[str, ...]:
     """The nouns beside the interrogative in its clause (``analysis.relation_nouns``), less
-    those that only name the kind of answer or the question's scope."""
+    those that only name the kind of answer."""
     asked_kind = {noun for noun in (focus, analysis.focus) if not names_a_category(noun)}
     return relation_nouns(question, tagged, analysis.cue, _not_asked() | asked_kind)
 
