@@ -46,7 +46,7 @@ class Constraints:
 class Analysis:
     """``answer_type``: what the answer must contain; ``focus``: the noun asked for ("" if
     none); ``subject``: for "X是谁" the X asked about; ``unit``: the unit an amount must carry
-    (亿, 件, 岁; "" if any); ``cue``: the interrogative the type was read from (哪家, 多少; "" if
+    (亿, 件, 岁), or the precision of an asked date (年, 月, 日); "" if any; ``cue``: the interrogative the type was read from (哪家, 多少; "" if
     none)."""
 
     answer_type: AnswerType
@@ -239,7 +239,11 @@ def analyze(text: str, words: list[tuple[str, str]]) -> Analysis:
         answer_type: AnswerType = focus_type
     else:
         answer_type = cue_type if cue_type not in (None, "which") else "description"  # type: ignore[assignment]
-    unit = _unit(text) if answer_type == "number" else ""
+    if answer_type == "number":
+        unit = _unit(text)
+    else:  # a date asked by year, month or day (哪一年 → 年) must be given that precisely
+        precisions = word_table("date_cues").items() if answer_type == "date" else ()
+        unit = next((precision for asking, precision in precisions if asking in text), "")
     return Analysis(answer_type, focus, subject, constraints, unit, cue)
 
 

@@ -97,6 +97,9 @@ def test_identifiers(question: str, identifiers: tuple[str, ...]) -> None:
     ("一共有多少件文物", "件"),
     ("永康市的市长多大年纪", "岁"),
     ("舟山镇的人口是多少", ""),
+    ("巴科是哪一年当上校长的", "年"),  # a date's precision: a year, not 20日
+    ("即位仪式是几月几号举行的", "日"),
+    ("金台铁路什么时候开工", ""),  # any date answers
 ])
 def test_unit(question: str, unit: str) -> None:
     assert _analyze(question).unit == unit

@@ -57,6 +57,17 @@ def test_meets_unit(text: str, unit: str, ok: bool) -> None:
     assert meets(Span(text, 0, "number"), unit) is ok
 
 
+@pytest.mark.parametrize(("text", "precision", "ok"), [
+    ("2019年4月", "年", True),
+    ("20日", "年", False),  # a day does not say which year
+    ("5月1日", "日", True),
+    ("12号", "日", True),
+    ("5月", "日", False),
+])
+def test_meets_date_precision(text: str, precision: str, ok: bool) -> None:
+    assert meets(Span(text, 0, "date"), precision) is ok
+
+
 def test_amounts_keep_a_magnitude_before_their_unit() -> None:
     sentence = "全年办理案件25.7万件，接待游客1.95亿人次，投资3万多元。"
     spans = find_spans(sentence, "number", TOKENIZER.tagged(sentence))
