@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from retrieval.lexicon.mining import Lexicon
+from retrieval.lexicon.words import word_set
 
 # Kinds of item a list question can ask for, by the noun that names them.
 PLACE_KINDS = {
@@ -141,12 +143,17 @@ def parse_question(text: str, lexicon: Lexicon) -> Question:
     return Question(text, is_list, entity, entity_kind, item_kind, actor_verb)
 
 
+@cache
+def _spoken() -> frozenset[str]:
+    return word_set("question_fillers")
+
+
 def content_words(words: list[str], stopwords: frozenset[str]) -> list[str]:
     """Words that carry the question's meaning: no question words, stopwords or punctuation."""
     out = []
     for word in words:
         word = word.strip()
-        if not word or word in stopwords or _QUESTION_WORDS.search(word) or word in _FILLER:
+        if not word or word in stopwords or _QUESTION_WORDS.search(word) or word in _FILLER or word in _spoken():
             continue
         if not re.search(r"[\w]", word):
             continue
