@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+import jieba
+import jieba.posseg
+
 from retrieval.dialogue.state import DialogueState, mentions, place_suffixes
 from retrieval.lexicon.mining import Lexicon
 from retrieval.lexicon.words import word_list, word_set, word_table
@@ -124,6 +127,58 @@ def _replace_time(question: str, when: str) -> str:
     return question[:start] + when + question[end:]
 
 
+@cache
+def _tagger() -> jieba.posseg.POSTokenizer:
+    """A private part-of-speech tagger over jieba's own dictionary (read once, ~1 s, on the first
+    follow-up that needs it); the global jieba is never touched."""
+    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+
+
+_ASKING = ("哪", "什么", "多少", "几", "谁", "何", "啥")
+_NOMINAL = ("n", "eng", "m", "q", "j")
+
+
+def _replace_topic(question: str, new: str, lexicon: Lexicon) -> str | None:
+    """``question`` with its topic, the noun phrase right before what it asks (第45颗北斗卫星 in
+    "第45颗北斗卫星是几点发射的", GDP in "一季度GDP同比增长多少"), replaced by ``new``: "那天链
+    二号01星呢". None when no such phrase stands there (a time comes first), or when it names a
+    person or place: those are swapped only for another of their kind."""
+    words = [(p.word, p.flag) for p in _tagger().cut(question)]
+    starts, at = [], 0
+    for word, _ in words:
+        starts.append(at)
+        at += len(word)
+    times = [range(a, b) for a, b in time_spans(question)]
+
+    def asks(i: int) -> bool:
+        word, tag = words[i]
+        following = words[i + 1][1] if i + 1 < len(words) else ""
+        verb = tag.startswith("v") and tag != "vn" and not following.startswith(("n", "eng", "j"))
+        return word == "是" or verb or word.startswith(_ASKING)
+
+    pred = next((i for i in range(len(words)) if asks(i)), None)
+    if pred is None:
+        return None
+    end = pred
+    while end > 0 and words[end - 1][1][:1] in ("d", "j", "p") and words[end - 1][0] != "的":
+        end -= 1  # adverbs between topic and predicate stay (同比, 一共)
+    start = end
+    while start > 0:
+        word, tag = words[start - 1]
+        timely = tag == "t" or any(starts[start - 1] in t for t in times)
+        if timely or not (tag.startswith(_NOMINAL) or tag.startswith("v")):
+            break
+        start -= 1
+    while start < end and not words[start][1].startswith(_NOMINAL):
+        start += 1  # a topic starts with a noun or a numeral, not a verb
+    if start == end:
+        return None
+    lo, hi = starts[start], starts[end - 1] + len(words[end - 1][0])
+    if any(lo <= m.start < hi for m in mentions(question, lexicon)):
+        return None
+    return question[:lo] + new + question[hi:]
+
+
 def _elliptical(rest: str, closed: bool, state: DialogueState | None, lexicon: Lexicon) -> Resolution | None:
     """"那舟山镇呢" / "7月份呢": the last question with its place, person or time swapped.
     None when the message is a question of its own; a clarification when nothing to swap
@@ -133,6 +188,8 @@ def _elliptical(rest: str, closed: bool, state: DialogueState | None, lexicon: L
     kind = "time" if is_time(rest) else _entity_kind(rest, lexicon)
     if not kind and not closed:
         return None
+    if not kind and closed and state is not None and (topical := _replace_topic(state.question, rest, lexicon)):
+        return Resolution("ask", topical, changed=True)
     if not kind or state is None:
         return Resolution("clarify", message=f"您想问{rest}的什么？请把问题说完整一些。")
     if kind == "time":

@@ -40,6 +40,22 @@ def test_time_ellipsis_replaces_or_adds_the_time() -> None:
     assert is_time("9月29日晚") and is_time("去年") and is_time("2019年") and not is_time("舟山镇")
 
 
+@pytest.mark.parametrize(("last", "message", "question"), [
+    ("金台铁路的总投资是多少", "那工期呢", "金台铁路的工期是多少"),  # the noun phrase before the predicate
+    ("上半年社会消费品零售总额增长了多少", "那出口呢", "上半年出口增长了多少"),  # the time stays
+    ("一季度全市工业用电量是多少", "二季度呢", "二季度全市工业用电量是多少"),  # a quarter is a time
+])
+def test_topic_ellipsis_swaps_what_the_last_question_was_about(last: str, message: str, question: str) -> None:
+    r = resolve(DialogueState(last), message, LEXICON)
+    assert (r.action, r.question, r.entity) == ("ask", question, "")
+
+
+def test_topic_ellipsis_never_swaps_a_name() -> None:
+    # the topic of "朱志杰去过哪些镇" is a person: only another person takes its place
+    r = resolve(DialogueState("朱志杰去过哪些镇", "朱志杰"), "那永康境内呢", LEXICON)
+    assert r.action == "clarify"
+
+
 def test_article_reference_uses_the_last_cited_title() -> None:
     r = resolve(STATE, "这篇报道里哪位常务副市长参加了督查", LEXICON)
     assert r.question == "朱志杰在督查安全生产时要求 树立忧患意识，哪位常务副市长参加了督查"
