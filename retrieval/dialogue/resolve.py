@@ -174,7 +174,8 @@ def _replace_topic(question: str, new: str, lexicon: Lexicon) -> str | None:
     if start == end:
         return None
     lo, hi = starts[start], starts[end - 1] + len(words[end - 1][0])
-    if any(lo <= m.start < hi for m in mentions(question, lexicon)):
+    # overlapping, not only starting inside: the tagger may cut a name apart (古/山镇)
+    if any(m.start < hi and lo < m.start + len(m.name) for m in mentions(question, lexicon)):
         return None
     return question[:lo] + new + question[hi:]
 

@@ -54,6 +54,8 @@ def test_topic_ellipsis_never_swaps_a_name() -> None:
     # the topic of "朱志杰去过哪些镇" is a person: only another person takes its place
     r = resolve(DialogueState("朱志杰去过哪些镇", "朱志杰"), "那永康境内呢", LEXICON)
     assert r.action == "clarify"
+    # nor a place the tagger cuts apart (古/山镇)
+    assert resolve(DialogueState("古山镇打造什么"), "那永康境内呢", LEXICON).action == "clarify"
 
 
 def test_article_reference_uses_the_last_cited_title() -> None:
