@@ -17,6 +17,8 @@ Sets (default: every one whose question file exists):
                    ``remove`` ids, so its own "minus" corpus)
 - ``xwlb2019q2c``  eval/xwlb2019q2_c.jsonl, a third set over the same window, written in the fourth
                    session by a writer who saw no code and no answer (its own "minus" corpus)
+- ``xwlb2019q2d``  eval/xwlb2019q2_d.jsonl, a fourth set over the same window, written blind in the
+                   fifth session (its own "minus" corpus)
 - ``rgb``          RGB zh negative rejection (measure only): the positives of every second query
                    (odd positions) are left out of the index, so those must be declined; an
                    answer-absent query whose answer still occurs in a remaining passage is skipped
@@ -52,7 +54,7 @@ from retrieval.service import NewsQA
 REPO = Path(__file__).resolve().parent.parent
 K = 5
 SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "seeds_v3", "xwlb800", "xwlb2019q2", "xwlb2019q2b",
-             "xwlb2019q2c", "rgb", "rgb_int")
+             "xwlb2019q2c", "xwlb2019q2d", "rgb", "rgb_int")
 SPLIT_ORDER = ("tune", "heldout", "all")
 XWLB_FIRST_N = 800
 XWLB_WINDOW = ("20190301", "20190531")
@@ -233,6 +235,7 @@ def set_source(name: str, shared: Path) -> Path:
         "xwlb2019q2": REPO / "eval/xwlb2019q2.jsonl",
         "xwlb2019q2b": REPO / "eval/xwlb2019q2_b.jsonl",
         "xwlb2019q2c": REPO / "eval/xwlb2019q2_c.jsonl",
+        "xwlb2019q2d": REPO / "eval/xwlb2019q2_d.jsonl",
         "rgb": shared / "data/rgb_zh_queries.jsonl",
         "rgb_int": shared / "data/rgb_zh_int_queries.jsonl",
     }[name]
@@ -245,6 +248,7 @@ def build_set(name: str, shared: Path) -> BenchSet:
         "xwlb800": xwlb800_set, "xwlb2019q2": xwlb2019q2_set, "rgb": rgb_set, "rgb_int": rgb_int_set,
         "xwlb2019q2b": lambda shared: xwlb2019q2_set(shared, "xwlb2019q2b"),
         "xwlb2019q2c": lambda shared: xwlb2019q2_set(shared, "xwlb2019q2c"),
+        "xwlb2019q2d": lambda shared: xwlb2019q2_set(shared, "xwlb2019q2d"),
     }
     return builders[name](shared)
 
