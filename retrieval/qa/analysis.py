@@ -169,16 +169,38 @@ def months_agree(months: tuple[int, ...], sentence: str, headline: str, dateline
     return not printed or any(m in months for m in printed)
 
 
-def days_agree(days: tuple[tuple[int, int], ...], sentence: str, dateline: str, iso_date: str) -> bool:
+def lead_days(lead: str, iso_date: str) -> tuple[tuple[int, int], ...]:
+    """The dates an article's lead names, as (month, day): "5月4日", and "4日" with the month of
+    the article's date (the month before when the day is later than the article's: news is
+    dated the day after the event)."""
+    found = list(month_days(lead))
+    if iso_date[4:5] == "-" and iso_date[5:7].isdigit() and iso_date[8:10].isdigit():
+        month, today = int(iso_date[5:7]), int(iso_date[8:10])
+        for at, ch in enumerate(lead):
+            start = at
+            while start > 0 and lead[start - 1].isdigit() and at - start < 2:
+                start -= 1
+            if ch not in "日号" or start == at or (start > 0 and lead[start - 1] in "月0123456789"):
+                continue
+            day = int(lead[start:at])
+            if 1 <= day <= 31:
+                found.append((month if day <= today else (month - 2) % 12 + 1, day))
+    return tuple(found)
+
+
+def days_agree(days: tuple[tuple[int, int], ...], sentence: str, dateline: str, iso_date: str,
+               lead: str = "") -> bool:
     """Whether an answer meets the dates the question names: the sentence names each asked
     date, or names no date of its own and its article is dated that day (the ISO date, or a
-    printed dateline: "3月23日晚", or "23日晚" with the month left out). "3月23日晚…举行了什么活动"
+    printed dateline: "3月23日晚", or "23日晚" with the month left out) or its lead says the
+    story happened that day ("4日，…" in an article dated 5月5日). "3月23日晚…举行了什么活动"
     is not answered by a sentence about 3月24日."""
     if not days:
         return True
     named = month_days(sentence)
+    told = lead_days(lead, iso_date) if not named else ()
     for month, day in days:
-        if (month, day) in named:
+        if (month, day) in named or (month, day) in told:
             continue
         if named:
             return False

@@ -34,7 +34,7 @@ from retrieval.qa.span_lists import LIST_KINDS, ListContext, span_list
 from retrieval.qa.spans import Span, answer_spans
 from retrieval.qa.support import Evidence, is_supported
 from retrieval.search import HybridSearcher
-from retrieval.text import has_text
+from retrieval.text import has_text, split_sentences
 
 NOT_FOUND = "没有找到相关报道。"
 SOURCES_SHOWN = 5
@@ -165,7 +165,7 @@ class Answerer:
             names_seen=all(name in answer_article for name in named),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
-            days_seen=days_agree(analysis.constraints.days, best.text, *dated),
+            days_seen=days_agree(analysis.constraints.days, best.text, *dated, lead=self._lead(best.hit)),
             # a named date (3月23日) is judged by days_seen alone
             months_seen=bool(analysis.constraints.days)
             or months_agree(analysis.constraints.months, best.text, best.hit.chunk.title, *dated),
@@ -215,6 +215,12 @@ class Answerer:
         """(printed dateline, ISO date) of the hit's article."""
         article = self.index.article_by_id.get(hit.chunk.article_id)
         return (article.dateline, article.date) if article else ("", hit.chunk.date)
+
+    def _lead(self, hit: Hit) -> str:
+        """The first sentence of the hit's article: where news says when the story happened."""
+        article = self.index.article_by_id.get(hit.chunk.article_id)
+        sentences = split_sentences(article.text) if article else []
+        return sentences[0] if sentences else ""
 
     def _articles_text(self, hits: list[Hit]) -> str:
         """Headline and body of every article behind ``hits``."""

@@ -161,3 +161,23 @@ def test_a_fixed_cue_is_not_overridden_by_a_person_suffix() -> None:
     what is measured (a measured noun must be in the answer sentence)."""
     analysis = _analyze("古山镇1-7月规上工业总产值增长了多少")
     assert analysis.answer_type == "number" and "长" not in analysis.focus
+
+
+@pytest.mark.parametrize(("lead", "iso", "agrees"), [
+    ("央视网消息：23日，我市举行永商会客厅活动。", "2019-03-24", True),  # news of the day before
+    ("央视网消息：3月23日，我市举行活动。", "2019-03-25", True),
+    ("央视网消息：22日，我市举行活动。", "2019-03-24", False),  # the lead tells another day
+    ("央视网消息：我市举行活动。", "2019-03-24", False),  # the lead tells no day
+])
+def test_days_agree_reads_the_lead_of_an_article_dated_later(lead: str, iso: str, agrees: bool) -> None:
+    from retrieval.qa.analysis import days_agree
+
+    assert days_agree(((3, 23),), "这座雕塑由吴为山创作。", "", iso, lead=lead) is agrees
+
+
+def test_lead_days_take_the_month_from_the_article_date() -> None:
+    from retrieval.qa.analysis import lead_days
+
+    assert lead_days("4日，一座雕塑被安放在蒙塔日。", "2019-05-05") == ((5, 4),)
+    assert lead_days("31日晚，大会闭幕。", "2019-06-01") == ((5, 31),)  # the month before
+    assert lead_days("123日、5月1日", "2019-05-02") == ((5, 1),)  # 123日 is no day
