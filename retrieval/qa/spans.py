@@ -84,7 +84,7 @@ def find_spans(sentence: str, kind: str, words: list[tuple[str, str]], people: f
     elif kind == "person":
         found = _tagged(sentence, words, lambda w, t: (t in PERSON_TAGS and len(w) >= 2) or w in people, kind)
     elif kind == "role":
-        titles = frozenset(word_list("person_titles"))
+        titles = frozenset(word_list("person_titles") + word_list("role_titles"))
         found = _tagged(sentence, words, lambda w, t: w in titles or w.endswith(tuple(titles)), kind)
     elif kind == "place":
         found = _tagged(sentence, words, lambda w, t: (t in _PLACE_TAGS and len(w) >= 2) or w in places, kind)

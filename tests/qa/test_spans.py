@@ -33,6 +33,12 @@ def test_spans_of_each_kind(kind: str, present: list[str], absent: list[str]) ->
     assert not any(a in spans for a in absent), spans
 
 
+def test_roles_beyond_local_government_titles() -> None:
+    sentence = "最高人民法院原院长肖扬逝世；她现在是沈阳机床集团的产品线经理。"
+    spans = [s.text for s in find_spans(sentence, "role", TOKENIZER.tagged(sentence))]
+    assert any(s.endswith("院长") for s in spans) and any(s.endswith("经理") for s in spans), spans
+
+
 def test_untyped_kinds_have_no_spans() -> None:
     assert _spans("yesno") == [] and _spans("description") == []
 
