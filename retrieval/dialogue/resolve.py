@@ -247,7 +247,9 @@ def resolve(state: DialogueState | None, message: str, lexicon: Lexicon) -> Reso
     is none, or it expired). Never substitutes anything it cannot find in the state."""
     text = message.strip().rstrip(_END_PUNCT).strip() or message.strip()
     if text in word_set("dialogue_more"):
-        if state is None or not state.answer or state.answer.kind != "list" or not state.answer.items:
+        # the next items of a list, or the rest of the passage a sentence answer quoted
+        answered = state is not None and state.answer is not None and state.answer.found
+        if not answered or (state.answer.kind == "list" and not state.answer.items):  # type: ignore[union-attr]
             return Resolution("clarify", message=ASK_WHAT_MORE)
         return Resolution("more")
     rest, lead, close = _strip_ellipsis(text)

@@ -12,11 +12,14 @@ from typing import Literal, Protocol
 
 from retrieval.dialogue.resolve import Resolution, resolve
 from retrieval.dialogue.state import DialogueState, next_state, touched
+from retrieval.index.sentences import chunk_sentences
 from retrieval.lexicon.mining import Lexicon
 from retrieval.models import Answer
 from retrieval.qa.lists import cited_articles
 
 DEFAULT_TTL = 600.0
+CONTINUE_SENTENCES = 3  # sentences of the cited passage shown per "还有呢" after a one-sentence answer
+PASSAGE_DONE = "这段报道的内容已全部列出。"
 
 
 class AsksQuestions(Protocol):
@@ -63,6 +66,22 @@ def list_page(answer: Answer, start: int, size: int) -> Answer:
     return replace(answer, text="\n".join(first + page + tail), items=items, citations=cited_articles(items))
 
 
+def continuation(answer: Answer, shown: int, size: int = CONTINUE_SENTENCES) -> tuple[Answer, int]:
+    """"还有呢" after a sentence answer: the next ``size`` sentences of its cited passage after the
+    quoted one(s), past the ``shown`` already continued; returns the Answer and how many it shows."""
+    citation = (answer.items[0].citations[:1] if answer.items else ()) or answer.citations[:1]
+    if not citation:
+        return replace(answer, text=PASSAGE_DONE, items=(), citations=()), 0
+    sentences = chunk_sentences(citation[0].text)
+    quoted = answer.items[0].evidence if answer.items else answer.text
+    last = max((n for n, sentence in enumerate(sentences) if sentence in quoted), default=-1)
+    following = sentences[last + 1 + shown : last + 1 + shown + size]
+    if not following:
+        return replace(answer, text=PASSAGE_DONE, items=(), citations=()), 0
+    text = f"（续）《{citation[0].title}》：\n" + "".join(following)
+    return replace(answer, text=text, items=(), citations=citation), len(following)
+
+
 def respond(asker: AsksQuestions, lexicon: Lexicon, state: DialogueState | None, message: str, now: float,
             *, ttl: float = DEFAULT_TTL, page: int = 0) -> tuple[Turn, DialogueState | None]:
     """Reply to ``message``; returns the turn and the state to keep (the old one, unchanged
@@ -74,12 +93,15 @@ def respond(asker: AsksQuestions, lexicon: Lexicon, state: DialogueState | None,
         return Turn("clarify", resolution, text=resolution.message), touched(state, now) if state else None
     if resolution.action == "more":
         assert state is not None and state.answer is not None
+        if state.answer.kind != "list":  # a sentence answer goes on with its passage
+            more, count = continuation(state.answer, state.shown)
+            return Turn("more", resolution, more), touched(state, now, state.shown + count)
         shown = list_page(state.answer, state.shown, page)
         return Turn("more", resolution, shown), touched(state, now, state.shown + len(shown.items))
     full = asker.ask(resolution.question)
     if full.question != message:
         full = replace(full, question=message)
-    shown, count = full, len(full.items)
+    shown, count = full, len(full.items) if full.kind == "list" else 0  # a sentence answer: none continued yet
     if full.kind == "list" and full.found and page > 0 and len(full.items) > page:
         shown, count = list_page(full, 0, page), page
     return Turn("answer", resolution, shown), next_state(state, resolution.question, full, lexicon, now, count)

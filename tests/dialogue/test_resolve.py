@@ -71,7 +71,8 @@ def test_article_reference_uses_the_last_cited_title() -> None:
     (DialogueState("朱志杰要求舟山镇打造什么", "朱志杰", ("舟山镇",)), "该村有多少人", ASK_WHERE),
     (None, "这篇报道是谁写的", ASK_WHICH_ARTICLE),
     (None, "还有呢", ASK_WHAT_MORE),
-    (STATE, "还有呢", ASK_WHAT_MORE),  # the last answer was not a list
+    (DialogueState("朱志杰去过哪些镇", answer=Answer("q", False, "没有找到相关报道。", kind="none")), "还有呢",
+     ASK_WHAT_MORE),  # nothing was found: nothing to go on with
     (None, "那舟山镇呢", "您想问舟山镇的什么？请把问题说完整一些。"),
     (STATE, "那永康境内呢", "您想问永康境内的什么？请把问题说完整一些。"),
 ])
@@ -85,6 +86,10 @@ def test_self_contained_messages_pass_unchanged() -> None:
         r = resolve(STATE, message, LEXICON)
         assert r.action == "ask" and not r.changed and r.question == message, r
     assert resolve(None, "朱志杰去过哪些镇", LEXICON).question == "朱志杰去过哪些镇"
+
+
+def test_more_after_a_sentence_answer_goes_on_with_its_passage() -> None:
+    assert resolve(STATE, "还有呢", LEXICON).action == "more"
 
 
 def test_more_after_a_list() -> None:

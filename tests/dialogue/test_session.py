@@ -76,6 +76,27 @@ def test_more_pages_through_the_previous_list_without_asking_again() -> None:
     assert Conversation(Asker(), lambda: LEXICON, page=0).reply("朱志杰去过哪些镇").answer.items == town_list("").items  # type: ignore[union-attr]
 
 
+def test_more_after_a_sentence_answer_shows_the_rest_of_its_passage() -> None:
+    passage = "甲句。乙句说了答案。丙句。丁句。戊句。己句。"
+    cited = Citation("a1", "标题", "", "s.txt", passage)
+
+    class Quoting(Asker):
+        def ask(self, question: str) -> Answer:
+            self.asked.append(question)
+            return Answer(question, True, "答：乙\n乙句说了答案。", kind="factoid", citations=(cited,),
+                          items=(AnswerItem("乙", "乙句说了答案。", (cited,)),))
+
+    asker = Quoting()
+    chat = Conversation(asker, lambda: LEXICON)
+    chat.reply("谁说了答案")
+    second = chat.reply("还有呢")
+    assert second.kind == "more" and second.answer is not None
+    assert second.answer.text == "（续）《标题》：\n丙句。丁句。戊句。" and second.answer.citations == (cited,)
+    assert chat.reply("还有呢").answer.text == "（续）《标题》：\n己句。"  # type: ignore[union-attr]
+    assert chat.reply("还有呢").answer.text == "这段报道的内容已全部列出。"  # type: ignore[union-attr]
+    assert asker.asked == ["谁说了答案"]  # nothing asked again
+
+
 def test_list_page_of_a_list_without_numbered_lines() -> None:
     answer = Answer("q", True, "据报道：甲镇、乙镇", kind="list", items=tuple(AnswerItem(t, "") for t in "甲乙丙"))
     assert list_page(answer, 1, 1).text == "（续）第 2–2 项，共 3 项：\n2. 乙\n……还有 1 项，发送“还有呢”查看。"
