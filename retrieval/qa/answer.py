@@ -145,7 +145,7 @@ class Answerer:
             words = [w for w in words if w in named] or words
         weights = [self.idf(w) for w in words]
         focus = focus_noun(all_words, self.index.tokenizer.tags)
-        measured = measured_noun(analysis, focus)
+        measured = measured_noun(analysis, focus, tagged)
         if listing:
             listed = self._span_list(raw, question, analysis, found, named, words, weights, measured, note)
             if listed is not None:

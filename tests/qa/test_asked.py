@@ -7,7 +7,7 @@ import pytest
 from retrieval.lexicon.mining import Lexicon
 from retrieval.lexicon.tokenizer import WordTokenizer
 from retrieval.qa.analysis import analyze
-from retrieval.qa.asked import asked_nouns, nouns_seen
+from retrieval.qa.asked import asked_nouns, measured_noun, nouns_seen
 from retrieval.qa.question import focus_noun
 
 TOKENIZER = WordTokenizer(Lexicon(("朱志杰",), ("古山镇", "舟山镇")))
@@ -41,3 +41,16 @@ def test_nouns_seen_character_by_character() -> None:
     assert not nouns_seen(("总支出",), "1-6月，我市实现GDP276亿元，财政总收入67.4亿元")
     assert not nouns_seen(("机长",), "当天在莫斯科谢列梅捷沃机场一架客机发生迫降和起火事故")
     assert nouns_seen((), "任何句子")  # nothing asked beside the cue: nothing to hold
+
+
+@pytest.mark.parametrize(("question", "measured"), [
+    ("金台铁路的总投资是多少", "总投资"),
+    ("今年上半年永康规上工业总产值是多少亿元", "产值"),  # 亿元 after 多少 is the unit, not what is counted
+    ("全国城镇新找到工作的一共有多少人", ""),  # 一共 is no noun
+    ("人民币资产占全球外汇储备的比例是百分之几", ""),  # 比例 is generic: written 占比, …的1.89%
+    ("金台铁路哪天开工", ""),  # not an amount
+])
+def test_measured_noun(question: str, measured: str) -> None:
+    tagged = TOKENIZER.tagged(question)
+    focus = focus_noun(TOKENIZER.words(question), TOKENIZER.tags)
+    assert measured_noun(analyze(question, tagged), focus, tagged) == measured
