@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from retrieval.dialogue.session import CONTINUED
 from retrieval.models import Answer, Article, Citation, Hit
 from retrieval.text import sentence_spans
 
@@ -168,8 +169,9 @@ def answer_blocks(answer: Answer, limit: int = MAX_MESSAGE) -> list[str]:
         blocks += text_blocks(f"（{answer.note.strip()}）", before="<i>", after="</i>", limit=limit)
     text = answer.text.strip() or "没有找到相关报道。"
     lines = [b for line in text.split("\n") for b in text_blocks(line, limit=limit - 20)] or [esc("（空）")]
-    if answer.found and answer.kind != "list":
-        lines[0] = f"<b>答：</b>{lines[0]}"
+    if answer.found and answer.kind != "list" and not text.startswith(CONTINUED):
+        # the answer text may already start with its short answer ("答：2016年7月1日")
+        lines[0] = f"<b>答：</b>{lines[0].removeprefix('答：')}"
     blocks += lines
     if answer.found and answer.citations:
         sources = unique_citations(answer.citations)

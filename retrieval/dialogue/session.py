@@ -18,6 +18,7 @@ from retrieval.models import Answer
 from retrieval.qa.lists import cited_articles
 
 DEFAULT_TTL = 600.0
+CONTINUED = "（续）"  # starts every "还有呢" page: the rest of a list or of a quoted passage
 CONTINUE_SENTENCES = 3  # sentences of the cited passage shown per "还有呢" after a one-sentence answer
 PASSAGE_DONE = "这段报道的内容已全部列出。"
 
@@ -60,7 +61,7 @@ def list_page(answer: Answer, start: int, size: int) -> Answer:
     if start >= total:
         return replace(answer, text=f"以上已列出全部 {total} 项。", items=(), citations=())
     page = lines[start:end]
-    first = [head] if start == 0 and head else [f"（续）第 {start + 1}–{end} 项，共 {total} 项："]
+    first = [head] if start == 0 and head else [f"{CONTINUED}第 {start + 1}–{end} 项，共 {total} 项："]
     tail = [f"……还有 {total - end} 项，发送“还有呢”查看。"] if end < total else []
     items = answer.items[start:end]
     return replace(answer, text="\n".join(first + page + tail), items=items, citations=cited_articles(items))
@@ -78,7 +79,7 @@ def continuation(answer: Answer, shown: int, size: int = CONTINUE_SENTENCES) -> 
     following = sentences[last + 1 + shown : last + 1 + shown + size]
     if not following:
         return replace(answer, text=PASSAGE_DONE, items=(), citations=()), 0
-    text = f"（续）《{citation[0].title}》：\n" + "".join(following)
+    text = f"{CONTINUED}《{citation[0].title}》：\n" + "".join(following)
     return replace(answer, text=text, items=(), citations=citation), len(following)
 
 

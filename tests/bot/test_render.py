@@ -45,6 +45,18 @@ def test_found_answer_has_answer_and_sources() -> None:
     assert "1. 《朱志杰赴舟山镇开展“三服务”》 7月31日 · 📄 <code>001_4397dc98031408d7.txt</code>" in message
 
 
+def test_a_short_answer_is_labelled_once() -> None:
+    answer = Answer("哪天开工", True, "答：2016年7月1日\n金台铁路永康段自2016年7月1日开工建设。", citations=(citation(),))
+    (message,) = render.render_answer(answer)
+    assert message.startswith("<b>答：</b>2016年7月1日\n") and message.count("答：") == 1
+
+
+def test_a_continued_passage_is_no_new_answer() -> None:
+    answer = Answer("还有呢", True, "（续）《标题》：\n工程正稳步推进。", citations=(citation(),))
+    (message,) = render.render_answer(answer)
+    assert message.startswith("（续）《标题》：") and "答：" not in message
+
+
 def test_not_found_shows_related_as_not_an_answer() -> None:
     answer = Answer("火星", False, "没有找到相关报道。", kind="none", related=(citation(), citation(source="x.txt")))
     (message,) = render.render_answer(answer)

@@ -102,3 +102,16 @@ async def test_group_reply_threads_keep_their_own_state(api: FakeBotApi, fake_se
     assert "永商会客厅" in again
     assert "新的对话" in cleared and gone == WHO
     assert api.errors == []
+
+
+@pytest.mark.slow
+async def test_more_after_a_sentence_answer_continues_its_passage(api: FakeBotApi, seed_service: NewsQA) -> None:
+    # a factoid answer needs the real model (the hashing encoder declines factoids)
+    async with running_bot(api, seed_service) as app:
+        (answer,) = await say(api, app, "金台铁路永康段哪天开工的", user_id=35)
+        assert "2016年7月1日" in answer
+        more = await say(api, app, "还有呢", user_id=35)
+        assert more[0].startswith("（续）《") and "金台铁路" in more[0]  # the passage goes on, with its source
+        assert answer.startswith("<b>答：</b>") and answer.count("答：") == 1
+        assert "2016年7月1日开工建设" not in more[0]  # not the quoted sentence again
+    assert api.errors == []
