@@ -214,7 +214,7 @@ def inline_answer_title(answer: Answer) -> str:
         return shorten(answer.text, 60) or "请输入问题"
     if not answer.found:
         return "回答：没有找到直接回答"
-    first_line = answer.text.strip().split("\n", 1)[0]
+    first_line = answer.text.strip().split("\n", 1)[0].removeprefix("答：")  # 答：2016年7月1日
     return "回答：" + shorten(first_line, 60)
 
 

@@ -51,6 +51,11 @@ def test_a_short_answer_is_labelled_once() -> None:
     assert message.startswith("<b>答：</b>2016年7月1日\n") and message.count("答：") == 1
 
 
+def test_inline_title_labels_a_short_answer_once() -> None:
+    answer = Answer("哪天开工", True, "答：2016年7月1日\n金台铁路永康段自2016年7月1日开工建设。")
+    assert render.inline_answer_title(answer) == "回答：2016年7月1日"
+
+
 def test_a_continued_passage_is_no_new_answer() -> None:
     answer = Answer("还有呢", True, "（续）《标题》：\n工程正稳步推进。", citations=(citation(),))
     (message,) = render.render_answer(answer)
