@@ -18,8 +18,9 @@ from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.lexicon.words import word_set
 from retrieval.models import Answer, AnswerItem, Citation, Hit
-from retrieval.qa.analysis import Analysis, analyze, constraints_of, days_agree, months_agree, years_agree
+from retrieval.qa.analysis import Analysis, analyze, constraints_of
 from retrieval.qa.asked import asked_nouns, measured_noun, names_a_category, nouns_seen
+from retrieval.qa.dates import days_agree, months_agree, years_agree
 from retrieval.qa.evidence import coverage, focus_seen, reads_as_name, repeats, unseen_share
 from retrieval.qa.lists import aggregate, cited_articles, render_list
 from retrieval.qa.multi import combine, split_question

@@ -25,10 +25,10 @@ class Evidence:
         第22届); years and other numbers are checked by ``years_seen`` and ``type_seen``.
     type_seen: a question asking for a typed answer (an amount, a date, a person, a place …)
         is answered by a sentence holding a span of that type the question does not name.
-    years_seen: the years the question names agree with the answer (``analysis.years_agree``).
-    days_seen: the dates (3月23日) the question names agree with the answer (``analysis.days_agree``).
+    years_seen: the years the question names agree with the answer (``dates.years_agree``).
+    days_seen: the dates (3月23日) the question names agree with the answer (``dates.days_agree``).
     months_seen: the months (5月初, 1-7月) the question names agree with the answer
-        (``analysis.months_agree``); a question naming a date is judged by ``days_seen``.
+        (``dates.months_agree``); a question naming a date is judged by ``days_seen``.
     asked_seen: for a typed question, the answer sentence (with its headline) holds the nouns the
         question asks about, the ones beside the interrogative (机长 in 机长叫什么名字; 总支出 in
         财政总支出是多少), character by character (``retrieval.qa.asked``).

@@ -6,7 +6,8 @@ import pytest
 
 from retrieval.lexicon.mining import Lexicon
 from retrieval.lexicon.tokenizer import WordTokenizer
-from retrieval.qa.analysis import analyze, years_agree
+from retrieval.qa.analysis import analyze
+from retrieval.qa.dates import years_agree
 
 TOKENIZER = WordTokenizer(Lexicon(("朱志杰",), ("古山镇", "舟山镇")))
 
@@ -107,7 +108,7 @@ def test_unit(question: str, unit: str) -> None:
 
 
 def test_month_days_are_read_as_numbers() -> None:
-    from retrieval.qa.analysis import month_days
+    from retrieval.qa.dates import month_days
 
     assert month_days("3月23日晚我市举行了什么活动") == ((3, 23),)
     assert month_days("9月29号和12月1日") == ((9, 29), (12, 1))
@@ -123,7 +124,7 @@ def test_month_days_are_read_as_numbers() -> None:
     ("我市举行活动。", "", "2019-03-24", False),
 ])
 def test_days_agree(sentence: str, dateline: str, iso: str, agrees: bool) -> None:
-    from retrieval.qa.analysis import days_agree
+    from retrieval.qa.dates import days_agree
 
     assert days_agree(((3, 23),), sentence, dateline, iso) is agrees
 
@@ -138,7 +139,7 @@ def test_days_agree(sentence: str, dateline: str, iso: str, agrees: bool) -> Non
     ((), "任何句子", "", "2019-04-22", True),
 ])
 def test_months_agree(months: tuple[int, ...], sentence: str, headline: str, iso_date: str, agrees: bool) -> None:
-    from retrieval.qa.analysis import months_agree
+    from retrieval.qa.dates import months_agree
 
     assert months_agree(months, sentence, headline, "", iso_date) is agrees
 
@@ -170,13 +171,13 @@ def test_a_fixed_cue_is_not_overridden_by_a_person_suffix() -> None:
     ("央视网消息：我市举行活动。", "2019-03-24", False),  # the lead tells no day
 ])
 def test_days_agree_reads_the_lead_of_an_article_dated_later(lead: str, iso: str, agrees: bool) -> None:
-    from retrieval.qa.analysis import days_agree
+    from retrieval.qa.dates import days_agree
 
     assert days_agree(((3, 23),), "这座雕塑由吴为山创作。", "", iso, lead=lead) is agrees
 
 
 def test_lead_days_take_the_month_from_the_article_date() -> None:
-    from retrieval.qa.analysis import lead_days
+    from retrieval.qa.dates import lead_days
 
     assert lead_days("4日，一座雕塑被安放在蒙塔日。", "2019-05-05") == ((5, 4),)
     assert lead_days("31日晚，大会闭幕。", "2019-06-01") == ((5, 31),)  # the month before
