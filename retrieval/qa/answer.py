@@ -166,7 +166,9 @@ class Answerer:
             names_seen=all(name in answer_article for name in named),
             type_seen=not typed or bool(best.spans),
             years_seen=years_agree(analysis.constraints.years, best.text, best.hit.chunk.title + best.hit.chunk.date),
-            days_seen=days_agree(analysis.constraints.days, best.text, *dated, lead=self._lead(best.hit)),
+            # the lead is read only when a day is asked: most questions name none
+            days_seen=days_agree(analysis.constraints.days, best.text, *dated,
+                                 lead=self._lead(best.hit) if analysis.constraints.days else ""),
             # a named date (3月23日) is judged by days_seen alone
             months_seen=bool(analysis.constraints.days)
             or months_agree(analysis.constraints.months, best.text, best.hit.chunk.title, *dated),

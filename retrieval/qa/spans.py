@@ -50,6 +50,13 @@ def _amount() -> re.Pattern[str]:
     return re.compile(f"(?:{_DIGITS})\\s*(?:多|余)?(?:(?:{magnitude})(?:多|余)?(?:{units})?|(?:{units}))")
 
 
+@cache
+def _role_titles() -> tuple[str, ...]:
+    """Titles a role answer ends with (市长, 产品线经理): those written before names in local news
+    and the wider ones of ``role_titles.txt``; read once, not per sentence and word."""
+    return tuple(dict.fromkeys(word_list("person_titles") + word_list("role_titles")))
+
+
 def _ending_with(words: list[tuple[str, str]], endings: tuple[str, ...], text: str) -> list[Span]:
     """Multi-word names ending in one of ``endings`` (华为 公司 → 华为公司): the ending word and
     the nouns right before it."""
@@ -84,8 +91,8 @@ def find_spans(sentence: str, kind: str, words: list[tuple[str, str]], people: f
     elif kind == "person":
         found = _tagged(sentence, words, lambda w, t: (t in PERSON_TAGS and len(w) >= 2) or w in people, kind)
     elif kind == "role":
-        titles = frozenset(word_list("person_titles") + word_list("role_titles"))
-        found = _tagged(sentence, words, lambda w, t: w in titles or w.endswith(tuple(titles)), kind)
+        titles = _role_titles()
+        found = _tagged(sentence, words, lambda w, t: w.endswith(titles), kind)
     elif kind == "place":
         found = _tagged(sentence, words, lambda w, t: (t in _PLACE_TAGS and len(w) >= 2) or w in places, kind)
         found += [Span(n, at, kind) for at, n in find_provinces(sentence) + find_countries(sentence)]
