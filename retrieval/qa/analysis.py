@@ -41,8 +41,8 @@ class Constraints:
 class Analysis:
     """``answer_type``: what the answer must contain; ``focus``: the noun asked for ("" if
     none); ``subject``: for "X是谁" the X asked about; ``unit``: the unit an amount must carry
-    (亿, 件, 岁), or the precision of an asked date (年, 月, 日); "" if any; ``cue``: the interrogative the type was read from (哪家, 多少; "" if
-    none)."""
+    (亿, 件, 岁), or the precision of an asked date (年, 月, 日), "" if any; ``cue``: the
+    interrogative the type was read from (哪家, 多少; "" if none)."""
 
     answer_type: AnswerType
     focus: str = ""

@@ -15,6 +15,21 @@ _CN_MONTHS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七":
               "十一": 11, "十二": 12}
 
 
+def _iso_month_day(iso_date: str) -> tuple[int, int] | None:
+    """(month, day) of an ISO date "2019-05-05", or None for anything else (a printed dateline)."""
+    if iso_date[4:5] == "-" and iso_date[5:7].isdigit() and iso_date[8:10].isdigit():
+        return int(iso_date[5:7]), int(iso_date[8:10])
+    return None
+
+
+def _digits_before(text: str, at: int) -> int:
+    """Where the (at most two) digits right before ``text[at]`` start; ``at`` if there are none."""
+    start = at
+    while start > 0 and text[start - 1].isdigit() and at - start < 2:
+        start -= 1
+    return start
+
+
 def years_in(text: str) -> list[str]:
     """The years ("2022") a text names as 2022年."""
     return _YEAR.findall(text)
@@ -39,9 +54,7 @@ def month_days(text: str) -> tuple[tuple[int, int], ...]:
     for at, ch in enumerate(text):
         if ch != "月":
             continue
-        start = at
-        while start > 0 and text[start - 1].isdigit() and at - start < 2:
-            start -= 1
+        start = _digits_before(text, at)
         end = at + 1
         while end < len(text) and text[end].isdigit() and end - at <= 2:
             end += 1
@@ -75,12 +88,11 @@ def lead_days(lead: str, iso_date: str) -> tuple[tuple[int, int], ...]:
     the article's date (the month before when the day is later than the article's: news is
     dated the day after the event)."""
     found = list(month_days(lead))
-    if iso_date[4:5] == "-" and iso_date[5:7].isdigit() and iso_date[8:10].isdigit():
-        month, today = int(iso_date[5:7]), int(iso_date[8:10])
+    dated = _iso_month_day(iso_date)
+    if dated is not None:
+        month, today = dated
         for at, ch in enumerate(lead):
-            start = at
-            while start > 0 and lead[start - 1].isdigit() and at - start < 2:
-                start -= 1
+            start = _digits_before(lead, at)
             if ch not in "日号" or start == at or (start > 0 and lead[start - 1] in "月0123456789"):
                 continue
             day = int(lead[start:at])
@@ -105,8 +117,9 @@ def days_agree(days: tuple[tuple[int, int], ...], sentence: str, dateline: str, 
             continue
         if named:
             return False
-        if iso_date[4:5] == "-" and iso_date[5:7].isdigit() and iso_date[8:10].isdigit():
-            if (int(iso_date[5:7]), int(iso_date[8:10])) != (month, day):
+        dated = _iso_month_day(iso_date)
+        if dated is not None:
+            if dated != (month, day):
                 return False
             continue
         printed = month_days(dateline)

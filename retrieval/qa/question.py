@@ -144,8 +144,10 @@ def parse_question(text: str, lexicon: Lexicon) -> Question:
 
 
 @cache
-def _spoken() -> frozenset[str]:
-    return word_set("question_fillers")
+def _fillers() -> frozenset[str]:
+    """Words that only shape a question: the short ones above and the spoken ones of
+    ``question_fillers.txt`` (咱们, 那个, 听说)."""
+    return _FILLER | word_set("question_fillers")
 
 
 def content_words(words: list[str], stopwords: frozenset[str]) -> list[str]:
@@ -153,7 +155,7 @@ def content_words(words: list[str], stopwords: frozenset[str]) -> list[str]:
     out = []
     for word in words:
         word = word.strip()
-        if not word or word in stopwords or _QUESTION_WORDS.search(word) or word in _FILLER or word in _spoken():
+        if not word or word in stopwords or _QUESTION_WORDS.search(word) or word in _fillers():
             continue
         if not re.search(r"[\w]", word):
             continue
