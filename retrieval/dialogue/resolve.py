@@ -35,7 +35,8 @@ _RANGE = "[-—–~～到至、]"
 @dataclass(frozen=True)
 class Resolution:
     """``action`` "ask": ask ``question`` (self-contained; ``changed`` if it differs from the
-    message); "more": show the next items of the last list; "clarify": reply ``message``.
+    message); "more": show the next items of the last list, or the rest of the passage a
+    sentence answer quoted; "clarify": reply ``message``.
     ``entity`` is the person or place the message was resolved to ("" if none)."""
 
     action: Action
@@ -248,8 +249,8 @@ def resolve(state: DialogueState | None, message: str, lexicon: Lexicon) -> Reso
     text = message.strip().rstrip(_END_PUNCT).strip() or message.strip()
     if text in word_set("dialogue_more"):
         # the next items of a list, or the rest of the passage a sentence answer quoted
-        answered = state is not None and state.answer is not None and state.answer.found
-        if not answered or (state.answer.kind == "list" and not state.answer.items):  # type: ignore[union-attr]
+        last = state.answer if state is not None else None
+        if last is None or not last.found or (last.kind == "list" and not last.items):
             return Resolution("clarify", message=ASK_WHAT_MORE)
         return Resolution("more")
     rest, lead, close = _strip_ellipsis(text)
