@@ -141,7 +141,7 @@ _NOMINAL = ("n", "eng", "m", "q", "j")
 
 def _replace_topic(question: str, new: str, lexicon: Lexicon) -> str | None:
     """``question`` with its topic, the noun phrase right before what it asks (总投资 in
-    "金台铁路的总投资是多少", GDP in "一季度GDP同比增长多少"), replaced by ``new`` ("那工期呢").
+    "金台铁路的总投资是多少"), replaced by ``new`` ("那工期呢").
     None when no such phrase stands there (a time comes first), or when it names a person or
     place: those are swapped only for another of their kind."""
     words = [(p.word, p.flag) for p in _tagger().cut(question)]
