@@ -146,7 +146,7 @@ class Answerer:
             words = [w for w in words if w in named] or words
         weights = [self.idf(w) for w in words]
         focus = focus_noun(all_words, self.index.tokenizer.tags)
-        measured = measured_noun(analysis, focus, tagged)
+        measured = measured_noun(analysis, focus)
         if listing:
             listed = self._span_list(raw, question, analysis, found, named, words, weights, measured, note)
             if listed is not None:

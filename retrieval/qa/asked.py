@@ -28,18 +28,14 @@ def names_a_category(noun: str) -> bool:
     return kind == "person"
 
 
-def measured_noun(analysis: Analysis, focus: str, tagged: Sequence[tuple[str, str]] = ()) -> str:
-    """What an asked amount counts (总投资 in 总投资是多少): the question's focus noun, else the
-    analysed one; "" for questions that do not ask for a number or when neither is a noun that
-    says what is counted: generic nouns (比例 is written 占比, …的1.89%) and words the question's
-    tagging reads as no noun (一共 in "…的一共有多少人", 亿元 in "…是多少亿元") are not."""
+def measured_noun(analysis: Analysis, focus: str) -> str:
+    """What an asked amount counts (总投资 in 总投资是多少): the question's focus noun unless it
+    is generic, else the analysed one; "" for questions that do not ask for a number, and when
+    that one is generic too (比例 is written 占比, or "…的1.89%")."""
     if analysis.answer_type != "number":
         return ""
-    for noun in (focus, analysis.focus):
-        if len(noun) >= 2 and noun not in GENERIC_FOCUS and not any(
-                w == noun and t[:1] != "n" and t != "vn" for w, t in tagged):
-            return noun
-    return ""
+    noun = focus if len(focus) >= 2 and focus not in GENERIC_FOCUS else analysis.focus
+    return "" if noun in GENERIC_FOCUS else noun
 
 
 @cache
