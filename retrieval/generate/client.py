@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import openai
 
 MAX_TOKENS = 600  # three or four sentences of Chinese with markers need far less
@@ -37,8 +36,10 @@ class GenerationUnavailable(Exception):
 
 def _client_args(config: LLMConfig) -> dict[str, Any]:
     # No retries: a retry doubles the wait of a user who already has the extractive answer.
+    # The timeout is a plain number (connect and every read): openai 1.x took an httpx.Timeout,
+    # openai 3.x runs on httpx2 and rejects one; both take seconds as a float.
     return {"base_url": config.base_url, "api_key": config.api_key or NO_KEY,
-            "timeout": httpx.Timeout(config.timeout), "max_retries": 0}
+            "timeout": float(config.timeout), "max_retries": 0}
 
 
 def _request(config: LLMConfig, messages: list[dict[str, str]]) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def complete(config: LLMConfig, messages: list[dict[str, str]]) -> str:
         with openai.OpenAI(**_client_args(config)) as client:
             reply = client.chat.completions.create(**_request(config, messages))
             return reply.choices[0].message.content or ""
-    except (openai.OpenAIError, httpx.HTTPError, IndexError) as exc:
+    except (openai.OpenAIError, IndexError) as exc:  # transport errors arrive as APIConnectionError
         raise GenerationUnavailable(_describe(exc)) from exc
 
 
@@ -66,7 +67,7 @@ async def stream(config: LLMConfig, messages: list[dict[str, str]]) -> AsyncIter
                     raise GenerationUnavailable(f"stream took longer than {config.timeout * STREAM_BUDGET:.0f} s")
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
-    except (openai.OpenAIError, httpx.HTTPError) as exc:
+    except openai.OpenAIError as exc:
         raise GenerationUnavailable(_describe(exc)) from exc
 
 
