@@ -78,6 +78,7 @@ def run_checks(load_settings: Callable[[], Settings] = Settings,
         check_index,
         check_model_cache,
         check_corpus,
+        check_packages,
     ]
     for check in checks:
         yield check(settings)
@@ -299,3 +300,23 @@ def check_corpus(settings: Settings) -> CheckResult:
         return CheckResult(CORPUS_KEY, CORPUS_NAME, False, f"语料目录 {corpus} 中没有可读取的文件（{kinds}）",
                            "请把报纸版面文本或 JSONL 归档放进 CORPUS_DIR，然后运行 `newsqa index`。")
     return CheckResult(CORPUS_KEY, CORPUS_NAME, True, f"{len(files)} 个文件（{corpus}）")
+
+
+PACKAGES_KEY, PACKAGES_NAME = "packages", "依赖版本"
+
+
+@_guarded(PACKAGES_KEY, PACKAGES_NAME)
+def check_packages(settings: Settings) -> CheckResult:
+    """Installed versions of the key dependencies (always named), and any requirement whose
+    installed version is outside the range newsqa was tested with (pyproject.toml)."""
+    from bot.versions import REPORTED, check_versions
+
+    found = check_versions()
+    shown = "，".join(f"{p.name} {p.installed or '未安装'}" for p in found if p.name in REPORTED)
+    bad = [p for p in found if not p.ok]
+    if bad:
+        wrong = "；".join(f"{p.name} {p.installed or '未安装'}（需要 {p.wanted}）" for p in bad)
+        return CheckResult(PACKAGES_KEY, PACKAGES_NAME, False, f"{wrong}。已安装：{shown}",
+                           "请按锁定版本重新安装：`bash scripts/setup.sh`，"
+                           "或 `pip install -c requirements.lock -e .`。")
+    return CheckResult(PACKAGES_KEY, PACKAGES_NAME, True, shown)

@@ -24,7 +24,7 @@ from retrieval.index.build import update_index
 from retrieval.index.store import MANIFEST
 from tests.botapi import BOT_USERNAME, TEST_TOKEN, FakeBotApi
 
-KEYS = ["settings", "telegram", "index", "model", "corpus"]
+KEYS = ["settings", "telegram", "index", "model", "corpus", "packages"]
 WRONG_TOKEN = "987654321:WRONG-token_NotKnownToTheServer"
 ARTICLES = [
     {"title": "永康举办首届星空音乐节", "date": "2024-05-01",
@@ -123,7 +123,7 @@ def test_all_green(env: dict[str, str | None], api: FakeBotApi) -> None:
     result = run(env)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert [text[0] for text in lines[:5]] == ["✓"] * 5, result.output
+    assert [text[0] for text in lines[:6]] == ["✓"] * 6, result.output
     assert "提示" not in result.stdout
     assert f"✓ Telegram 令牌：@{BOT_USERNAME}" in lines
     assert line(result, "索引").startswith("✓ 索引：2 篇文章，")
@@ -131,6 +131,28 @@ def test_all_green(env: dict[str, str | None], api: FakeBotApi) -> None:
     assert line(result, "语料").startswith("✓ 语料：1 个文件")
     assert lines[-1] == "全部检查通过。"
     assert [c.method for c in api.calls] == ["getMe"]
+
+
+def test_installed_versions_are_named(env: dict[str, str | None]) -> None:
+    from importlib.metadata import version
+
+    report = line(run(env), "依赖版本")
+    assert report.startswith("✓ 依赖版本：")
+    for name in ("openai", "python-telegram-bot"):
+        assert f"{name} {version(name).split('+')[0]}" in report
+
+
+def test_an_untested_major_version_is_named_with_the_range(env: dict[str, str | None],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.versions
+
+    real = bot.versions.version
+    monkeypatch.setattr(bot.versions, "version", lambda name: "9.0.0" if name == "openai" else real(name))
+    result = run(env)
+    assert result.exit_code == 1
+    report = line(result, "依赖版本")
+    assert report.startswith("✗ 依赖版本：openai 9.0.0（需要 ") and "<4" in report
+    assert "requirements.lock" in result.stdout
 
 
 def test_json_shape(env: dict[str, str | None]) -> None:
