@@ -21,7 +21,7 @@ import pytest
 
 from bot.redact import REDACTED, SecretRedactingFilter
 from bot.settings import Settings
-from bot.telegram_app import (
+from bot.telegram.app import (
     api_urls,
     bot_token,
     build_application,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import BAD_BUTTON, STALE_ARTICLE, VOTE_ELSEWHERE, VOTE_THANKS
 from bot.feedback import FeedbackStore
-from bot.render import MAX_MESSAGE, article_messages, utf16_len
+from bot.telegram.callbacks import BAD_BUTTON, STALE_ARTICLE, VOTE_ELSEWHERE, VOTE_THANKS
+from bot.telegram.render import MAX_MESSAGE, article_messages, utf16_len
 from retrieval.models import Article
 from retrieval.service import NewsQA
 from tests.bot.test_bot import ADMIN, READER, TOWNS_QUESTION, WAIT, no_errors_logged, running_bot

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import cli
-from bot.doctor import CheckResult, check_corpus, check_index, check_model_cache, check_telegram
+from bot.cli.doctor import CheckResult, check_corpus, check_index, check_model_cache, check_telegram
 from bot.settings import Settings
 from retrieval.embed.default_model import DEFAULT_MODEL, default_model_dirname
 from retrieval.index.build import update_index
@@ -144,10 +144,10 @@ def test_installed_versions_are_named(env: dict[str, str | None]) -> None:
 
 def test_an_untested_major_version_is_named_with_the_range(env: dict[str, str | None],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.versions
+    import bot.cli.versions
 
-    real = bot.versions.version
-    monkeypatch.setattr(bot.versions, "version", lambda name: "9.0.0" if name == "openai" else real(name))
+    real = bot.cli.versions.version
+    monkeypatch.setattr(bot.cli.versions, "version", lambda name: "9.0.0" if name == "openai" else real(name))
     result = run(env)
     assert result.exit_code == 1
     report = line(result, "依赖版本")
@@ -347,7 +347,7 @@ def test_an_unexpected_error_becomes_a_failed_check(site: Path, monkeypatch: pyt
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("bot.doctor.load_index", broken)
+    monkeypatch.setattr("bot.cli.doctor.load_index", broken)
     result = check_index(settings_for(site))
     assert result == CheckResult("index", "索引", False, "检查时出错：RuntimeError: disk on fire",
                                  "请用 `newsqa -v doctor` 查看详细日志。")

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.generation import EDIT_INTERVAL, GENERATED_NOTE, UNAVAILABLE_NOTE
-from bot.render import render_answer
+from bot.telegram.generation import EDIT_INTERVAL, GENERATED_NOTE, UNAVAILABLE_NOTE
+from bot.telegram.render import render_answer
 from retrieval.service import NewsQA
 from tests.bot.test_bot import TOWNS_QUESTION, WAIT, no_errors_logged, running_bot
 from tests.botapi import FakeBotApi
@@ -133,6 +133,6 @@ async def test_generation_off_is_the_plain_extractive_reply(api: TimedBotApi, fa
 
 
 def test_bot_without_llm_settings_never_imports_openai() -> None:
-    code = "import sys, bot.handlers, bot.telegram_app, bot.cli; print('openai' in sys.modules)"
+    code = "import sys, bot.telegram.handlers, bot.telegram.app, bot.cli; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr[-2000:]

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import render
-from bot.ratelimit import SlidingWindowLimiter
-from bot.reindex_job import progress_text, summary_text
+from bot.telegram import render
+from bot.telegram.ratelimit import SlidingWindowLimiter
+from bot.telegram.reindex_job import progress_text, summary_text
 from retrieval.index.build import BuildReport
 from retrieval.models import Answer, AnswerItem, Chunk, Citation, Hit, IngestProblem
 from tests.telegram_html import MAX_MESSAGE_LENGTH, parse_telegram_html, utf16_len, validate_telegram_html

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.settings import Settings
-from bot.telegram_app import build_application, post_init
+from bot.telegram.app import build_application, post_init
 from retrieval.service import NewsQA
 from tests.botapi import BOT_USERNAME, TEST_TOKEN, FakeBotApi, processed, running_application
 from tests.paths import CORPUS_DIR

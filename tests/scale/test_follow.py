@@ -18,7 +18,7 @@ import bot.runtime
 from bot.cli import cli
 from bot.follower import READ_ONLY_CLI, WEBHOOK_SECRET_NEEDED
 from bot.settings import Settings
-from bot.telegram_app import run_bot
+from bot.telegram.app import run_bot
 from retrieval.index.build import update_index
 from retrieval.index.follow import IndexFollower, published_version
 from retrieval.index.store import IndexCorruptError, current_version

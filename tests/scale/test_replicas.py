@@ -34,7 +34,7 @@ import pytest
 
 from bot.follower import READ_ONLY
 from bot.settings import Settings
-from bot.telegram_app import webhook_secret_and_path
+from bot.telegram.app import webhook_secret_and_path
 from retrieval.index.build import update_index
 from retrieval.index.store import current_version
 from tests.botapi import TEST_TOKEN, FakeBotApi

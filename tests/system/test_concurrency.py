@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from bot.settings import Settings
-from bot.telegram_app import build_application, post_init
+from bot.telegram.app import build_application, post_init
 from retrieval.index.embedding import EMBED_BATCH_ENV
 from retrieval.service import NewsQA
 from tests.botapi import FakeBotApi, running_application

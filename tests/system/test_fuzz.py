@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bot import render
-from bot.reindex_job import progress_text, summary_text
+from bot.telegram import render
+from bot.telegram.reindex_job import progress_text, summary_text
 from retrieval.index.build import BuildReport
 from retrieval.ingest.files import PageDecodeError, decode_page, load_corpus
 from retrieval.ingest.segment import segment, segment_page

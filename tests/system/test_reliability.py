@@ -35,10 +35,10 @@ from click.testing import CliRunner
 
 import bot.runtime
 from bot.cli import cli
-from bot.handlers import APOLOGY
 from bot.redact import REDACTED
 from bot.settings import Settings
-from bot.telegram_app import build_application, post_init
+from bot.telegram.app import build_application, post_init
+from bot.telegram.handlers import APOLOGY
 from retrieval.index import build as build_module
 from retrieval.index import embedding as embedding_module
 from retrieval.index import store as store_module

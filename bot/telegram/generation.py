@@ -1,7 +1,7 @@
 """Generated answers in Telegram: stream the model's rewrite by editing one message, check it
 with the fact guard, and end with either the rewrite or the usual extractive answer.
 
-Imported only when LLM_BASE_URL and LLM_MODEL are set (``bot.handlers.answer_question``), so a
+Imported only when LLM_BASE_URL and LLM_MODEL are set (``bot.telegram.handlers.answer_question``), so a
 bot without generation never loads ``openai``. The "not found" decision is never the model's:
 only answers the archive found are rewritten (:func:`retrieval.generate.wants_generation`).
 """
@@ -16,9 +16,9 @@ from dataclasses import replace
 from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 
-from bot import render
 from bot.redact import install_log_redaction
 from bot.settings import Settings
+from bot.telegram import render
 from retrieval.generate import Generation, GenerationUnavailable, LLMConfig, judge
 from retrieval.generate.client import stream
 from retrieval.generate.prompt import for_answer
@@ -101,7 +101,7 @@ async def reply_generated(message: Message, answer: Answer, config: LLMConfig, *
                           markup: InlineKeyboardMarkup | None) -> tuple[Generation, list[Message]]:
     """Stream a rewrite of ``answer`` in reply to ``message`` and end with the checked text or
     the extractive answer. Returns what happened (for the log) and the messages of the reply
-    (as ``bot.handlers.reply`` does)."""
+    (as ``bot.telegram.handlers.reply`` does)."""
     messages, sources, passages = for_answer(answer)
     shown = _Stream(message, quote)
     text = ""

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.cli_format import answer_json
+from bot.cli.format import answer_json
 from bot.settings import Settings
 from retrieval.models import Answer
 
@@ -23,7 +23,7 @@ Rewriter = Callable[[Answer], "Generation"]
 
 def rewriter(settings: Settings) -> Rewriter:
     """The configured LLM rewrite (``retrieval.generate.rewrite``)."""
-    from bot.generation import llm_config
+    from bot.telegram.generation import llm_config
     from retrieval.generate import rewrite
 
     config = llm_config(settings)
@@ -35,7 +35,7 @@ def generated(answer: Answer, rewrite: Rewriter | None) -> tuple[Answer, dict[st
     fact guard, else the extractive answer with why (guard items or the endpoint error)."""
     if rewrite is None:
         return answer, {}
-    from bot.generation import GENERATED_NOTE, UNAVAILABLE_NOTE
+    from bot.telegram.generation import GENERATED_NOTE, UNAVAILABLE_NOTE
     from retrieval.generate import wants_generation
 
     if not wants_generation(answer):

@@ -10,8 +10,8 @@ import math
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.error import BadRequest
 
-from bot import render
-from bot.handlers import BotContext
+from bot.telegram import render
+from bot.telegram.handlers import BotContext
 from retrieval.models import Answer, Hit
 from retrieval.service import NewsQA
 

@@ -21,7 +21,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.constants import ChatType
 
-from bot import render
+from bot.telegram import render
 from retrieval.dialogue import DialogueState, Turn, respond
 from retrieval.service import NewsQA
 

@@ -36,10 +36,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, conversation, follower, handlers, inline
-from bot.keyboard import ARTICLE_PATTERN, VOTE_PATTERN
+from bot import follower
 from bot.redact import install_log_redaction
 from bot.settings import Settings
+from bot.telegram import callbacks, conversation, handlers, inline
+from bot.telegram.keyboard import ARTICLE_PATTERN, VOTE_PATTERN
 from retrieval.service import NewsQA
 
 log = logging.getLogger(__name__)

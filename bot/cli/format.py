@@ -10,8 +10,8 @@ from bot.build_report import summary_lines
 from retrieval.index.build import BuildReport
 from retrieval.models import Answer, Article, Citation, Hit, IngestProblem
 
-if TYPE_CHECKING:  # bot.doctor pulls in Telegram: only `newsqa doctor` should pay for that
-    from bot.doctor import CheckResult
+if TYPE_CHECKING:  # bot.cli.doctor pulls in Telegram: only `newsqa doctor` should pay for that
+    from bot.cli.doctor import CheckResult
 
 _KIND = {"news": "新闻", "photo": "图片新闻", "other": "其他"}
 

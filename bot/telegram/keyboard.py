@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.render import unique_citations
+from bot.telegram.render import unique_citations
 from retrieval.index.article_index import ArticleIndex
 from retrieval.models import Answer, Article
 

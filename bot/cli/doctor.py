@@ -24,10 +24,10 @@ from telegram import Bot, User
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.handlers import SHANGHAI
 from bot.redact import SecretRedactingFilter, install_log_redaction
 from bot.settings import Settings
-from bot.telegram_app import api_urls, bot_token, webhook_secret_and_path
+from bot.telegram.app import api_urls, bot_token, webhook_secret_and_path
+from bot.telegram.handlers import SHANGHAI
 from retrieval.embed.default_model import DEFAULT_MODEL, MODULES_JSON, default_model_folder, is_model_folder
 from retrieval.index.article_index import load_index
 from retrieval.index.store import IndexMissingError, IndexModelMismatchError, IndexStoreError
@@ -309,7 +309,7 @@ PACKAGES_KEY, PACKAGES_NAME = "packages", "依赖版本"
 def check_packages(settings: Settings) -> CheckResult:
     """Installed versions of the key dependencies (always named), and any requirement whose
     installed version is outside the range newsqa was tested with (pyproject.toml)."""
-    from bot.versions import REPORTED, check_versions
+    from bot.cli.versions import REPORTED, check_versions
 
     found = check_versions()
     shown = "，".join(f"{p.name} {p.installed or '未安装'}" for p in found if p.name in REPORTED)

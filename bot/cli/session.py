@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from bot.cli_context import CliError, Context, ensure_index
-from bot.cli_format import print_answer
+from bot.cli.context import CliError, Context, ensure_index
+from bot.cli.format import print_answer
 
 
 @click.command("eval")
@@ -79,7 +79,7 @@ def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> N
 @click.pass_obj
 def chat_cmd(obj: Context) -> None:
     """交互式问答控制台，可以追问（/new 开始新对话；输入 exit 或按 Ctrl-D 退出）。"""
-    from bot.conversation import NEW_CONVERSATION
+    from bot.telegram.conversation import NEW_CONVERSATION
     from retrieval.dialogue import Conversation
 
     ensure_index(obj)

@@ -1,4 +1,4 @@
-"""Telegram handlers: one small async function per update kind (wiring is in ``telegram_app``).
+"""Telegram handlers: one small async function per update kind (wiring is in ``bot.telegram.app``).
 
 ``NewsQA`` is synchronous and CPU-bound, so every call into it runs in a worker thread
 (``asyncio.to_thread``); the event loop keeps serving other chats and inline queries.
@@ -27,14 +27,14 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from bot import render
-from bot.callbacks import answer_markup, usage_section
-from bot.conversation import ConversationStore, send_clarification
 from bot.feedback import FeedbackStore
-from bot.keyboard import ArticleKeys
-from bot.ratelimit import SlidingWindowLimiter
-from bot.reindex_job import ReindexJob
 from bot.settings import Settings
+from bot.telegram import render
+from bot.telegram.callbacks import answer_markup, usage_section
+from bot.telegram.conversation import ConversationStore, send_clarification
+from bot.telegram.keyboard import ArticleKeys
+from bot.telegram.ratelimit import SlidingWindowLimiter
+from bot.telegram.reindex_job import ReindexJob
 from retrieval.service import NewsQA
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
 
 class BotState:
     """Everything handlers share, as ``context.bot_data`` (``CONTEXT_TYPES``): PTB creates it
-    empty and :func:`bot.telegram_app.build_application` fills it in with :meth:`attach`."""
+    empty and :func:`bot.telegram.app.build_application` fills it in with :meth:`attach`."""
 
     settings: Settings
     service: NewsQA
@@ -133,7 +133,7 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
                 f"您提问太快了，请 {math.ceil(wait)} 秒后再试（每人每分钟最多 {state.limiter.limit} 个问题）。",
                 do_quote=quote)
         return
-    async with typing(context.bot, message):  # follow-ups ("他呢") are resolved first: bot/conversation.py
+    async with typing(context.bot, message):  # follow-ups ("他呢") are resolved first: bot/telegram/conversation.py
         conv = await asyncio.to_thread(state.conversations.respond, state.service, message, question)
         if conv.turn.answer is None:
             await send_clarification(state.conversations, message, conv, quote)
@@ -142,7 +142,7 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
         markup = await asyncio.to_thread(answer_markup, state, answer, question, key, message.chat.type)
     if state.settings.llm_enabled and answer.found and answer.kind != "invalid" and answer.citations:
         # Imported here so a bot without LLM_* settings never loads openai (docs/generation.md).
-        from bot.generation import llm_config, reply_generated
+        from bot.telegram.generation import llm_config, reply_generated
 
         async with typing(context.bot, message):
             result, sent = await reply_generated(message, answer, llm_config(state.settings), quote=quote,

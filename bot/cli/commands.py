@@ -1,5 +1,5 @@
 """The `newsqa` command line: index, articles, search, ask, bot, stats, doctor here; eval and
-chat in ``bot.cli_session``.
+chat in ``bot.cli.session``.
 
 Readable Chinese output for people; ``--json`` for machines. Settings are read
 here, once, and passed down as plain arguments.
@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot import cli_generate
-from bot.cli_context import CliError, Context, ensure_index
-from bot.cli_format import (
+from bot.cli import generate
+from bot.cli.context import CliError, Context, ensure_index
+from bot.cli.format import (
     build_summary,
     hit_json,
     print_answer,
@@ -28,12 +28,12 @@ from bot.cli_format import (
     print_hits,
     print_problems,
 )
-from bot.cli_session import chat_cmd, eval_cmd
+from bot.cli.session import chat_cmd, eval_cmd
 from bot.settings import Settings
 from retrieval.index.store import IndexStoreError
 
-if TYPE_CHECKING:  # bot.doctor pulls in Telegram: imported when `doctor` runs
-    from bot.doctor import CheckResult
+if TYPE_CHECKING:  # bot.cli.doctor pulls in Telegram: imported when `doctor` runs
+    from bot.cli.doctor import CheckResult
 
 log = logging.getLogger("newsqa")
 
@@ -81,7 +81,7 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None, ver
 def index_cmd(obj: Context, corpus_dir: Path | None, rebuild: bool, as_json: bool,
               ray_address: str | None) -> None:
     """建立或更新索引（只处理新增或改动的文件）。"""
-    from bot.cli_progress import TerminalProgress
+    from bot.cli.progress import TerminalProgress
 
     if obj.settings.index_role == "follow":  # replicas never build (docs/scale-out.md)
         from bot.follower import READ_ONLY_CLI
@@ -176,7 +176,7 @@ def search_cmd(obj: Context, question: str, k: int | None, as_json: bool) -> Non
 def ask_cmd(obj: Context, question: str, as_json: bool, no_generate: bool) -> None:
     """回答一个问题（问题为 - 时，从标准输入每行读一个问题）。"""
     ensure_index(obj)
-    rewrite = None if no_generate or not obj.settings.llm_enabled else cli_generate.rewriter(obj.settings)
+    rewrite = None if no_generate or not obj.settings.llm_enabled else generate.rewriter(obj.settings)
     question = question.encode("utf-8", "replace").decode("utf-8")  # undecodable argv bytes → "?"
     if question == "-":
         if hasattr(sys.stdin, "reconfigure"):  # a line that is not UTF-8 must not end the batch
@@ -185,7 +185,7 @@ def ask_cmd(obj: Context, question: str, as_json: bool, no_generate: bool) -> No
             line = line.rstrip("\n")
             try:
                 answer = obj.service.ask(line)
-                out = cli_generate.answer_out(answer, rewrite) if as_json else None
+                out = generate.answer_out(answer, rewrite) if as_json else None
             except Exception as exc:  # one bad line must not stop the batch
                 log.exception("question failed")
                 out = {"question": line, "found": False, "answer": f"处理出错：{exc}", "sources": [],
@@ -194,14 +194,14 @@ def ask_cmd(obj: Context, question: str, as_json: bool, no_generate: bool) -> No
             if as_json:
                 click.echo(json.dumps(out, ensure_ascii=False))
             elif answer is not None:
-                print_answer(cli_generate.shown(answer, rewrite))
+                print_answer(generate.shown(answer, rewrite))
             sys.stdout.flush()
         return
     answer = obj.service.ask(question)
     if as_json:
-        click.echo(json.dumps(cli_generate.answer_out(answer, rewrite), ensure_ascii=False))
+        click.echo(json.dumps(generate.answer_out(answer, rewrite), ensure_ascii=False))
     else:
-        print_answer(cli_generate.shown(answer, rewrite))
+        print_answer(generate.shown(answer, rewrite))
 
 
 
@@ -210,7 +210,7 @@ def ask_cmd(obj: Context, question: str, as_json: bool, no_generate: bool) -> No
 @click.pass_obj
 def bot_cmd(obj: Context) -> None:
     """启动 Telegram 机器人。"""
-    from bot.telegram_app import run_bot
+    from bot.telegram.app import run_bot
 
     try:
         run_bot(obj.settings, obj.service)
@@ -251,7 +251,7 @@ def stats_cmd(obj: Context, days: int, as_json: bool) -> None:
 @click.pass_obj
 def doctor_cmd(obj: Context, as_json: bool) -> None:
     """检查配置、Telegram 令牌、索引、模型缓存和语料（全部通过时退出码为 0）。"""
-    from bot.doctor import run_checks
+    from bot.cli.doctor import run_checks
 
     results: list[CheckResult] = []
     for result in run_checks(lambda: Settings(**obj.overrides)):
@@ -275,6 +275,3 @@ cli.add_command(chat_cmd)
 def main() -> None:
     cli()
 
-
-if __name__ == "__main__":
-    main()

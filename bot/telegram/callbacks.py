@@ -1,5 +1,5 @@
 """The answer's buttons: building its keyboard (recording the answer for feedback on the way)
-and one small async handler per kind of button tap (wiring is in ``telegram_app``).
+and one small async handler per kind of button tap (wiring is in ``bot.telegram.app``).
 
 Every tap is answered with ``answerCallbackQuery`` (else the user's client shows a spinner until
 it times out), including taps on malformed or outdated buttons, which are also logged.
@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ChatType
 
-from bot import render
 from bot.feedback import FeedbackStore
-from bot.keyboard import answer_keyboard, cited_keys, parse_article_data, parse_vote_data
+from bot.telegram import render
+from bot.telegram.keyboard import answer_keyboard, cited_keys, parse_article_data, parse_vote_data
 from retrieval.models import Answer
 
 if TYPE_CHECKING:  # handlers imports this module for answer_markup / usage_section
     from telegram import Update
 
-    from bot.handlers import BotContext, BotState
+    from bot.telegram.handlers import BotContext, BotState
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from telegram import Message
 from telegram.error import BadRequest, TelegramError
 
 from bot.build_report import summary_lines
-from bot.render import esc
+from bot.telegram.render import esc
 from retrieval.index.build import BuildReport
 from retrieval.index.store import IndexBusyError, IndexStoreError
 from retrieval.service import NewsQA
