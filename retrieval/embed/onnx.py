@@ -89,10 +89,10 @@ def export(model_dir: Path, backend: OnnxBackend) -> Path:
             log.info("exporting the embedding model to ONNX (%s), once; this takes about a minute", backend)
             if backend == "onnx-int8":
                 fp32 = export(model_dir, "onnx")
-                with _quiet_exporters():
-                    _quantize(fp32, tmp / target.name)
+                with quiet_exporters():
+                    quantize_int8(fp32, tmp / target.name)
             else:
-                with _quiet_exporters():
+                with quiet_exporters():
                     _fused_fp32(Path(model_dir), tmp).rename(tmp / target.name)
             marker = {"backend": backend, "export_version": EXPORT_VERSION,
                       "seconds": round(time.perf_counter() - started, 1)}
@@ -106,7 +106,7 @@ def export(model_dir: Path, backend: OnnxBackend) -> Path:
 
 
 @contextlib.contextmanager
-def _quiet_exporters() -> Iterator[None]:
+def quiet_exporters() -> Iterator[None]:
     """Keep the exporters' chatter out of the user's terminal and logs: torch's tracer warnings
     and onnxruntime's per-node INFO lines (hundreds), and undo the ``logging.basicConfig`` its
     quantisation modules run at import, which would otherwise switch on INFO/DEBUG output of
@@ -129,7 +129,6 @@ def _fused_fp32(model_dir: Path, work: Path) -> Path:
     """torch → ONNX (eager attention, so the optimizer recognises it) → fused BERT graph.
     The graph ends in mean pooling and L2 normalisation: one unit vector per text."""
     import torch
-    from onnxruntime.transformers import optimizer
     from sentence_transformers import SentenceTransformer
 
     with quiet_model_loading():
@@ -158,15 +157,22 @@ def _fused_fp32(model_dir: Path, work: Path) -> Path:
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "embedding": {0: "batch"}},
         )
     config = transformer.config
-    fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
-                                     hidden_size=config.hidden_size, opt_level=0)
-    out = work / "fused.onnx"
+    return fuse_bert_graph(raw, work / "fused.onnx", config.num_attention_heads, config.hidden_size)
+
+
+def fuse_bert_graph(raw: Path, out: Path, num_heads: int, hidden_size: int) -> Path:
+    """ONNX Runtime's transformer optimizer over an exported BERT graph (Attention,
+    SkipLayerNorm, BiasGelu, EmbedLayerNormalization); ``raw`` is removed."""
+    from onnxruntime.transformers import optimizer
+
+    fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=num_heads,
+                                     hidden_size=hidden_size, opt_level=0)
     fused.save_model_to_file(str(out))
     raw.unlink()
     return out
 
 
-def _quantize(fp32: Path, out: Path) -> None:
+def quantize_int8(fp32: Path, out: Path) -> None:
     """Block-wise int8 (``MatMulNBits``, 8 bits, symmetric) for every plain MatMul, then the
     word-embedding table to uint8 (``QEmbedLayerNormalization``): 250k × 384 floats are most
     of the file, and as uint8 they cut serving memory by ~300 MB for ~1e-4 of cosine."""

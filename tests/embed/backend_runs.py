@@ -77,7 +77,7 @@ def main(argv: list[str]) -> None:
     out, cache, backend = Path(argv[0]), Path(argv[1]), argv[2]
     socket.socket.connect = _local_only  # type: ignore[method-assign]
     onnx_module._fused_fp32 = _no_export  # type: ignore[assignment]
-    onnx_module._quantize = _no_export  # type: ignore[assignment]
+    onnx_module.quantize_int8 = _no_export  # type: ignore[assignment]
     embedder = Embedder(cache_dir=cache, backend=backend)
     np.savez(out, **record(embedder, seed_chunks()))
 
