@@ -1,0 +1,1 @@
+"""Training code (kept apart from serving): nothing under ``retrieval/`` or ``bot/`` imports it."""

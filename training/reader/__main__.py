@@ -1,0 +1,109 @@
+"""``python -m training.reader``: prepare the data, train (resuming if the run folder has a
+checkpoint), pack the weights and evaluate. See docs/reader.md for the recorded runs.
+
+    nohup python -m training.reader --run-dir ~/.cache/newsqa/runs/reader-v1 > train.log 2>&1 &
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import platform
+import time
+from pathlib import Path
+
+from training.reader.train import TrainConfig
+
+DEFAULT_MRC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mrc"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m training.reader", description=__doc__.split("\n\n")[0])
+    p.add_argument("--run-dir", type=Path, required=True, help="run folder (checkpoints, features, weights)")
+    p.add_argument("--mrc-dir", type=Path, default=DEFAULT_MRC, help="folder with the CMRC/DRCD json files")
+    p.add_argument("--extra", type=Path, action="append", default=[],
+                   help="more training examples (jsonl from training.reader.data.write_jsonl_examples)")
+    p.add_argument("--init", type=Path, help="start from these packed reader weights instead of the head-less base")
+    p.add_argument("--negatives", type=float, default=0.5, help="share of questions given a hard-negative passage")
+    p.add_argument("--validation", type=int, default=300, help="questions held out (whole articles) for validation")
+    p.add_argument("--eval-only", action="store_true", help="skip training; evaluate run-dir/reader.safetensors")
+    p.add_argument("--eval-limit", type=int, help="evaluate on the first N CMRC dev questions only")
+    p.add_argument("--max-steps", type=int, help="stop after N steps in this process (tests)")
+    p.add_argument("--threads", type=int, default=2)
+    for field in dataclasses.fields(TrainConfig):
+        p.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default)
+    return p.parse_args()
+
+
+def main() -> None:
+    import torch
+
+    from retrieval.embed.default_model import DEFAULT_MODEL, default_cache_dir, resolve_model_path
+    from retrieval.read.torch_model import load_base, load_reader, save_packed
+    from retrieval.read.windows import WindowMaker
+    from training.reader import data
+    from training.reader.features import Features, make_features
+    from training.reader.report import evaluate_all
+    from training.reader.train import train, write_config
+
+    args = parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("training.reader")
+    torch.set_num_threads(args.threads)
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+    run_dir: Path = args.run_dir.expanduser()
+    base = Path(resolve_model_path(DEFAULT_MODEL, default_cache_dir()))
+    maker = WindowMaker.from_folder(base, max_tokens=config.max_tokens, stride=config.stride)
+
+    examples = data.training_examples(args.mrc_dir)
+    for extra in args.extra:
+        examples += data.read_jsonl_examples(extra)
+    train_examples, validation = data.split_by_article(examples, args.validation)
+    weights = run_dir / "reader.safetensors"
+    if not args.eval_only:
+        write_config(run_dir, config, {"negatives": args.negatives, "validation": args.validation,
+                                       "extra": [str(p) for p in args.extra], "init": str(args.init or "")})
+        feature_file = run_dir / "features.npz"
+        if feature_file.is_file():
+            features = Features.load(str(feature_file))
+        else:
+            answerable = [ex for ex in train_examples if ex.answerable]
+            negatives = data.hard_negatives(answerable, args.negatives)
+            features = make_features(maker, train_examples + negatives)
+            features.save(str(run_dir / "features.tmp.npz"))
+            (run_dir / "features.tmp.npz").replace(feature_file)
+            log.info("%d questions, %d hard negatives, %d windows", len(train_examples), len(negatives), len(features))
+        model = load_reader(base, args.init) if args.init else load_base(base, hidden_dropout=config.hidden_dropout)
+        if args.init:
+            model.encoder.config.hidden_dropout_prob = config.hidden_dropout
+        started = time.time()
+        model = train(model, features, config, run_dir, max_steps=args.max_steps)
+        from training.reader.train import steps_per_epoch
+
+        if args.max_steps is not None and torch.load(run_dir / "checkpoint.pt", weights_only=False)["step"] < int(
+                steps_per_epoch(features, config) * config.epochs):
+            log.info("stopped after --max-steps; run again to resume")
+            return
+        save_packed(model, weights, metadata={"cpu": cpu_name(), "config": json.dumps(dataclasses.asdict(config)),
+                                              "licence": "CC BY-SA 4.0 (trained on CC BY-SA 4.0 / 3.0 data)"})
+        log.info("weights written to %s (this process trained %.0f s)", weights, time.time() - started)
+    report = evaluate_all(base, weights, maker, validation, args.mrc_dir, args.eval_limit)
+    report["cpu"] = cpu_name()
+    (run_dir / "eval.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    log.info("evaluation: %s", json.dumps(report, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
