@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.settings import Settings
+from retrieval.qa.reading import DEFAULT_MARGIN
 from retrieval.service import NewsQA
 
 
@@ -21,10 +22,18 @@ def make_service(settings: Settings) -> NewsQA:
             device=settings.embedding_device,
         )
 
+    def reader_factory():
+        from retrieval.read.reader import load_reader
+
+        return load_reader(settings.resolved_model_cache_dir, settings.reader_backend,
+                           threads=settings.reader_threads or None)
+
     return NewsQA(
         settings.resolved_index_dir,
         encoder_factory,
         model_name=settings.embedding_model,
         max_question_chars=settings.max_question_chars,
         sentence_vectors=settings.sentence_vectors,
+        reader_factory=reader_factory if settings.answer_reader == "model" else None,
+        reader_margin=DEFAULT_MARGIN if settings.reader_margin is None else settings.reader_margin,
     )

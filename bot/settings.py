@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     search_top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=500, ge=10, le=10_000)
 
+    # Who decides answers (docs/reader.md): "model", the trained reader (a span that beats "no
+    # answer" by READER_MARGIN logits), or "rules", the hand-written rules it replaced (baseline).
+    answer_reader: Literal["model", "rules"] = "rules"
+    reader_backend: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
+    reader_margin: float | None = None  # unset: the calibrated margin shipped with the weights
+    reader_threads: int = Field(default=0, ge=0, le=256)
+
     telegram_bot_token: SecretStr | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     bot_api_base_url: str | None = None

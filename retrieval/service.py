@@ -19,6 +19,8 @@ from retrieval.index.build import BuildReport, PassageEncoder, update_index
 from retrieval.index.store import IndexMissingError
 from retrieval.models import Answer, Hit, ProgressFn
 from retrieval.qa.answer import Answerer
+from retrieval.qa.reading import DEFAULT_MARGIN
+from retrieval.read.reader import Reader, ReadSpan
 from retrieval.search import HybridSearcher, QueryEncoder
 
 
@@ -54,6 +56,26 @@ class LazyEncoder:
         return self.loaded.encode_passages(texts, progress=progress)
 
 
+class LazyReader:
+    """Stands in for the reader until the first question needs it (loading exports its graph
+    once, in a child process, then takes ~0.5 s)."""
+
+    def __init__(self, factory: Callable[[], Reader]) -> None:
+        self._factory = factory
+        self._reader: Reader | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> Reader:
+        with self._lock:
+            if self._reader is None:
+                self._reader = self._factory()
+            return self._reader
+
+    def read(self, question: str, passages: Sequence[str]) -> list[ReadSpan | None]:
+        return self.loaded.read(question, passages)
+
+
 @dataclass(frozen=True)
 class _Loaded:
     index: ArticleIndex
@@ -75,8 +97,13 @@ class NewsQA:
         model_name: str,
         max_question_chars: int = 500,
         sentence_vectors: bool = True,
+        reader_factory: Callable[[], Reader] | None = None,
+        reader_margin: float = DEFAULT_MARGIN,
     ) -> None:
         self.index_root = index_root
+        # None: the rules answer (retrieval.qa.answer); else the trained reader decides
+        self.reader = LazyReader(reader_factory) if reader_factory is not None else None
+        self.reader_margin = reader_margin
         self.sentence_vectors = sentence_vectors
         self.model_name = model_name
         self.max_question_chars = max_question_chars
@@ -87,7 +114,7 @@ class NewsQA:
         """(Re)load the current index from disk and swap it in; raises IndexStoreError."""
         index = load_index(self.index_root, expected_model=self.model_name)
         searcher = HybridSearcher(index, self.encoder)
-        self._loaded = _Loaded(index, searcher, Answerer(searcher, self.max_question_chars))
+        self._loaded = _Loaded(index, searcher, self._answerer(searcher))
         return index
 
     def refresh(self, warm_up: str | None = "永康") -> Path | None:
@@ -98,11 +125,14 @@ class NewsQA:
         (``retrieval.index.follow``); returns the version folder now in service."""
         index = load_index(self.index_root, expected_model=self.model_name, verify=True)
         searcher = HybridSearcher(index, self.encoder)
-        ready = _Loaded(index, searcher, Answerer(searcher, self.max_question_chars))
+        ready = _Loaded(index, searcher, self._answerer(searcher))
         if warm_up:
             ready.answerer.answer(warm_up)
         self._loaded = ready
         return index.path
+
+    def _answerer(self, searcher: HybridSearcher) -> Answerer:
+        return Answerer(searcher, self.max_question_chars, reader=self.reader, reader_margin=self.reader_margin)
 
     @property
     def loaded(self) -> _Loaded:

@@ -18,6 +18,7 @@ from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.tokenizer import STOPWORDS
 from retrieval.lexicon.words import word_set
 from retrieval.models import Answer, AnswerItem, Citation, Hit
+from retrieval.qa import reading
 from retrieval.qa.analysis import Analysis, analyze, constraints_of
 from retrieval.qa.asked import asked_nouns, measured_noun, names_a_category, nouns_seen
 from retrieval.qa.dates import days_agree, months_agree, years_agree
@@ -34,6 +35,7 @@ from retrieval.qa.question import (
 from retrieval.qa.span_lists import LIST_KINDS, ListContext, span_list
 from retrieval.qa.spans import Span, answer_spans
 from retrieval.qa.support import Evidence, is_supported
+from retrieval.read.reader import SpanReader
 from retrieval.search import HybridSearcher
 from retrieval.text import has_text, split_sentences
 
@@ -71,10 +73,15 @@ def citation_of(hit: Hit) -> Citation:
 class Answerer:
     """Answers questions from one searcher's index."""
 
-    def __init__(self, searcher: HybridSearcher, max_question_chars: int = 500) -> None:
+    def __init__(self, searcher: HybridSearcher, max_question_chars: int = 500, reader: SpanReader | None = None,
+                 reader_margin: float = reading.DEFAULT_MARGIN) -> None:
         self.searcher = searcher
         self.index = searcher.index
         self.max_question_chars = max_question_chars
+        # with a reader, factoid and typed-list answers are read (retrieval.qa.reading); the
+        # person-visit aggregation and the rules below serve only without one
+        self.reader = reader
+        self.reader_margin = reader_margin
 
     # -- weights -------------------------------------------------------------------------------
 
@@ -129,6 +136,8 @@ class Answerer:
     def _single_answer(self, raw: str, question: str, parsed: Question, analysis: Analysis,
                        tagged: list[tuple[str, str]], note: str) -> Answer:
         listing = parsed.is_list and analysis.answer_type in LIST_KINDS
+        if self.reader is not None:
+            return self._read_answer(raw, question, parsed.is_list, analysis, note)
         # One search serves both: a typed list reads more passages; the factoid answer its best 8
         # (fusion ranks the same way whatever k is, so the first 8 are the same).
         found = self.searcher.search(question, k=LIST_PASSAGES if listing else FACTOID_PASSAGES)
@@ -192,6 +201,21 @@ class Answerer:
         text = f"答：{short}\n{best.text}" if short else best.text
         return Answer(raw, True, text, kind="factoid", citations=tuple(sources), note=note,
                       items=(AnswerItem(short or best.text, best.text, (sources[0],)),), extra=extra)
+
+    def _read_answer(self, raw: str, question: str, is_list: bool, analysis: Analysis, note: str) -> Answer:
+        """The reader decides: a span beating "no answer" by the margin, or not found."""
+        assert self.reader is not None
+        hits = self.searcher.search(question, k=reading.LIST_PASSAGES if is_list else reading.READ_PASSAGES)
+        if not hits:
+            return Answer(raw, False, NOT_FOUND, kind="none", note=note)
+        readings = reading.read_hits(self.reader, question, hits)
+        if is_list:
+            lead = f"据报道，{analysis.focus}" if analysis.focus else "据报道，"
+            listed = reading.list_answer(raw, readings, self.reader_margin, citation_of, lead, note)
+            if listed is not None:
+                return listed
+        return reading.factoid_answer(raw, readings, self.reader_margin, hits[: reading.READ_PASSAGES],
+                                      citation_of, note, SOURCES_SHOWN)
 
     def _span_list(self, raw: str, question: str, analysis: Analysis, hits: list[Hit], named: set[str],
                    words: list[str], weights: list[float], measured: str, note: str) -> Answer | None:
