@@ -41,6 +41,7 @@ from bot.redact import install_log_redaction
 from bot.settings import Settings
 from bot.telegram import callbacks, conversation, handlers, inline
 from bot.telegram.keyboard import ARTICLE_PATTERN, VOTE_PATTERN
+from bot.telegram.state import CONTEXT_TYPES, BotContext, BotState
 from retrieval.service import NewsQA
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ DEFAULTS = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewO
 _TOKEN_RE = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
-AnyApplication = Application[Any, handlers.BotContext, Any, Any, handlers.BotState, Any]
+AnyApplication = Application[Any, BotContext, Any, Any, BotState, Any]
 
 
 def bot_token(settings: Settings) -> str:
@@ -98,7 +99,7 @@ def build_application(settings: Settings, service: NewsQA) -> AnyApplication:
     builder = (
         ApplicationBuilder()
         .token(token)
-        .context_types(handlers.CONTEXT_TYPES)
+        .context_types(CONTEXT_TYPES)
         .defaults(DEFAULTS)
         .rate_limiter(AIORateLimiter(max_retries=2))
         .concurrent_updates(True)  # questions run in threads; don't queue chats behind each other

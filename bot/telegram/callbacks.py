@@ -10,20 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 
 from bot.feedback import FeedbackStore
 from bot.telegram import render
 from bot.telegram.keyboard import answer_keyboard, cited_keys, parse_article_data, parse_vote_data
+from bot.telegram.state import BotContext, BotState
 from retrieval.models import Answer
-
-if TYPE_CHECKING:  # handlers imports this module for answer_markup / usage_section
-    from telegram import Update
-
-    from bot.telegram.handlers import BotContext, BotState
 
 log = logging.getLogger(__name__)
 

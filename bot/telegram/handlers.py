@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import (
@@ -25,57 +24,20 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
-from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from bot.feedback import FeedbackStore
-from bot.settings import Settings
 from bot.telegram import render
 from bot.telegram.callbacks import answer_markup, usage_section
-from bot.telegram.conversation import ConversationStore, send_clarification
-from bot.telegram.keyboard import ArticleKeys
-from bot.telegram.ratelimit import SlidingWindowLimiter
-from bot.telegram.reindex_job import ReindexJob
-from retrieval.service import NewsQA
+from bot.telegram.conversation import send_clarification
+from bot.telegram.state import BotContext
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for ~5 s per chat action
-INLINE_RATE_FACTOR = 3  # inline queries arrive as the user types: allow more of them
 try:
     SHANGHAI: tzinfo = ZoneInfo("Asia/Shanghai")
 except ZoneInfoNotFoundError:  # no tz database (slim containers): same offset, no DST since 1991
     SHANGHAI = timezone(timedelta(hours=8), "CST")
 APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。"
-
-
-class BotState:
-    """Everything handlers share, as ``context.bot_data`` (``CONTEXT_TYPES``): PTB creates it
-    empty and :func:`bot.telegram.app.build_application` fills it in with :meth:`attach`."""
-
-    settings: Settings
-    service: NewsQA
-    limiter: SlidingWindowLimiter
-    inline_limiter: SlidingWindowLimiter
-    reindex: ReindexJob
-    feedback: FeedbackStore | None  # None when FEEDBACK_ENABLED is false: nothing is written
-    conversations: ConversationStore  # follow-up state per private chat / group reply thread
-
-    def __init__(self) -> None:
-        self.warned: dict[int, float] = {}  # user id → end of the wait we told them
-        self.article_keys = ArticleKeys()
-
-    def attach(self, settings: Settings, service: NewsQA) -> None:
-        self.settings, self.service = settings, service
-        salt = settings.feedback_salt.get_secret_value() if settings.feedback_salt else None
-        self.feedback = FeedbackStore(settings.resolved_feedback_db, salt) if settings.feedback_enabled else None
-        self.limiter = SlidingWindowLimiter(settings.rate_limit_per_minute, 60.0)
-        self.inline_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute * INLINE_RATE_FACTOR, 60.0)
-        self.reindex = ReindexJob(service, settings.corpus_dir)
-        self.conversations = ConversationStore(settings.conversation_ttl, settings.conversation_list_page)
-
-
-BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]
-CONTEXT_TYPES = ContextTypes(bot_data=BotState)
 
 
 # ----------------------------------------------------------------------------- helpers

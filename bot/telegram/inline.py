@@ -11,7 +11,7 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.error import BadRequest
 
 from bot.telegram import render
-from bot.telegram.handlers import BotContext
+from bot.telegram.state import BotContext
 from retrieval.models import Answer, Hit
 from retrieval.service import NewsQA
 

@@ -130,7 +130,7 @@ def test_normalise_question() -> None:
 
 
 def test_disabled_settings_create_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.telegram.handlers import BotState
+    from bot.telegram.state import BotState
 
     monkeypatch.delenv("FEEDBACK_DB")  # (set by tests/bot/conftest.py)
     settings = Settings(_env_file=None, data_dir=tmp_path, feedback_enabled=False)  # type: ignore[call-arg]
