@@ -7,10 +7,9 @@ A backend turns a model (a local folder or a hub name) into a :class:`SentenceBa
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from retrieval.embed.default_model import DEFAULT_MODEL
+from retrieval.embed.quiet import quiet_model_loading
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -147,21 +147,6 @@ class TorchBackend:
             convert_to_numpy=True,
             normalize_embeddings=True,
         )
-
-
-@contextlib.contextmanager
-def quiet_model_loading() -> Iterator[None]:
-    """Hide transformers' "Loading weights" progress bar while a model loads: it is noise in a
-    CLI or a service log, where the caller reports its own progress."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
 
 
 def _load_sentence_transformer(path: str, device: str, local_files_only: bool) -> SentenceTransformer:

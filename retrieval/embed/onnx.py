@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from retrieval.embed.backends import quiet_model_loading
+from retrieval.embed.quiet import quiet_model_loading
 from retrieval.fs import locked, remove_stale, staging_dir
 
 OnnxBackend = Literal["onnx", "onnx-int8"]
