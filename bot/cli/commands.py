@@ -28,6 +28,7 @@ from bot.cli.format import (
     print_hits,
     print_problems,
 )
+from bot.cli.read import read_cmd
 from bot.cli.session import chat_cmd, eval_cmd
 from bot.settings import Settings
 from retrieval.index.store import IndexStoreError
@@ -270,6 +271,7 @@ def doctor_cmd(obj: Context, as_json: bool) -> None:
 
 cli.add_command(eval_cmd)
 cli.add_command(chat_cmd)
+cli.add_command(read_cmd)
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ class SpanReader(Protocol):
 
 
 class Reader:
-    """Reads passages for a question with one model call per batch of windows (thread-safe if
+    """Reads passages for questions with one model call per batch of windows (thread-safe if
     the model is)."""
 
     def __init__(self, logits: LogitsFn, maker: WindowMaker, max_answer_tokens: int = MAX_ANSWER_TOKENS,
@@ -58,16 +58,21 @@ class Reader:
 
     def read(self, question: str, passages: Sequence[str]) -> list[ReadSpan | None]:
         """One :class:`ReadSpan` per passage, in order (``None`` for an empty passage)."""
-        if not passages:
+        return self.read_pairs([(question, p) for p in passages])
+
+    def read_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[ReadSpan | None]:
+        """One :class:`ReadSpan` per ``(question, passage)`` pair, in order; ``ReadSpan.passage``
+        indexes ``pairs``. All windows go through the model together (``max_windows`` a call)."""
+        if not pairs:
             return []
-        batch = self.maker.make(question, passages)
+        batch = self.maker.make_pairs(pairs)
         starts, ends = [], []
         for a in range(0, len(batch), self.max_windows):
             s, e = self.logits(batch.input_ids[a : a + self.max_windows], batch.attention_mask[a : a + self.max_windows])
             starts.append(s)
             ends.append(e)
-        spans = best_spans(np.concatenate(starts), np.concatenate(ends), batch, len(passages), self.max_answer_tokens)
-        return [None if s is None else ReadSpan(s.passage, passages[s.passage][s.start : s.end], s.start, s.end, s.score)
+        spans = best_spans(np.concatenate(starts), np.concatenate(ends), batch, len(pairs), self.max_answer_tokens)
+        return [None if s is None else ReadSpan(s.passage, pairs[s.passage][1][s.start : s.end], s.start, s.end, s.score)
                 for s in spans]
 
 

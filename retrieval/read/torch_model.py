@@ -64,11 +64,13 @@ def load_base(model_dir: Path, attn_implementation: str = "sdpa", hidden_dropout
     return model
 
 
-def load_reader(model_dir: Path, weights: Path, attn_implementation: str = "sdpa") -> ReaderModel:
-    """The base folder's encoder with the trained weights ``weights`` (a packed safetensors file)."""
+def load_reader(model_dir: Path, weights: Path, attn_implementation: str = "sdpa",
+                hidden_dropout: float = 0.0) -> ReaderModel:
+    """The base folder's encoder with the trained weights ``weights`` (a packed safetensors file),
+    in eval mode (``hidden_dropout`` matters only to further training)."""
     from safetensors.numpy import load_file
 
-    model = load_base(model_dir, attn_implementation, hidden_dropout=0.0)
+    model = load_base(model_dir, attn_implementation, hidden_dropout=hidden_dropout)
     state = {k: torch.from_numpy(v) for k, v in unpack_state(load_file(str(weights))).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if k.removeprefix("encoder.") not in FROZEN and not k.endswith("position_ids")]

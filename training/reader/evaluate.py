@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.read.postprocess import best_spans
-from retrieval.read.reader import LogitsFn
-from retrieval.read.windows import WindowBatch, WindowMaker
+from retrieval.read.reader import LogitsFn, Reader
+from retrieval.read.windows import WindowMaker
 from training.reader.data import Example
 from training.reader.metrics import exact_match, f1_score
 
@@ -27,16 +26,12 @@ def predict(logits: LogitsFn, maker: WindowMaker, examples: Sequence[Example], b
     """The best span of each example's passage (empty text if the passage had no token)."""
     from tqdm import tqdm
 
+    reader = Reader(logits, maker)
     out: list[Prediction] = []
     for a in tqdm(range(0, len(examples), batch_pairs), disable=not progress, unit="batch", mininterval=10):
         chunk = examples[a : a + batch_pairs]
-        batch: WindowBatch = maker.make_pairs([(ex.question, ex.context) for ex in chunk])
-        s, e = logits(batch.input_ids, batch.attention_mask)
-        for ex, span in zip(chunk, best_spans(s, e, batch, len(chunk)), strict=True):
-            if span is None:
-                out.append(Prediction("", -1, float("-inf")))
-            else:
-                out.append(Prediction(ex.context[span.start : span.end], span.start, span.score))
+        for span in reader.read_pairs([(ex.question, ex.context) for ex in chunk]):
+            out.append(Prediction("", -1, float("-inf")) if span is None else Prediction(span.text, span.start, span.score))
     return out
 
 
