@@ -49,6 +49,8 @@ from bot.runtime import make_service
 from bot.settings import Settings
 from retrieval.evaluate import EvalQuestion, EvalResult, EvalRow, evaluate, load_questions
 from retrieval.models import Answer
+from retrieval.qa.reading import DEFAULT_MARGIN
+from retrieval.read.reader import Reader, load_reader
 from retrieval.service import NewsQA
 
 REPO = Path(__file__).resolve().parent.parent
@@ -267,17 +269,35 @@ def limited(bench: BenchSet, limit: int) -> BenchSet:
 
 
 class Services:
-    """One NewsQA per corpus, all over the first service's encoder."""
+    """One NewsQA per corpus and answerer (``rules`` or ``model``), all over the first service's
+    encoder and one reader (loaded once, on the first question read)."""
 
-    def __init__(self, work: Path, model_cache: Path, rebuild: bool) -> None:
+    def __init__(self, work: Path, model_cache: Path, rebuild: bool, reader_weights: Path | None = None,
+                 reader_margin: float | None = None) -> None:
         self.work, self.model_cache, self.rebuild = work, model_cache, rebuild
+        self.reader_weights = reader_weights
+        self.reader_margin = DEFAULT_MARGIN if reader_margin is None else reader_margin
         self.first: NewsQA | None = None
         self._by_key: dict[str, NewsQA] = {}
+        self._reader: Reader | None = None
 
-    def over(self, corpus: Corpus) -> NewsQA:
+    def over(self, corpus: Corpus, answerer: str = "rules") -> NewsQA:
         if corpus.key not in self._by_key:
             self._by_key[corpus.key] = self._open(corpus)
-        return self._by_key[corpus.key]
+        rules = self._by_key[corpus.key]
+        if answerer == "rules":
+            return rules
+        key = f"{corpus.key}:{answerer}"
+        if key not in self._by_key:
+            self._by_key[key] = NewsQA(rules.index_root, lambda: rules.encoder.loaded, model_name=rules.model_name,
+                                       reader_factory=self.reader, reader_margin=self.reader_margin)
+        return self._by_key[key]
+
+    def reader(self) -> Reader:
+        if self._reader is None:
+            log("loading the reader …")
+            self._reader = load_reader(self.model_cache, weights=self.reader_weights)
+        return self._reader
 
     def _open(self, corpus: Corpus) -> NewsQA:
         home = self.work / corpus.key
@@ -352,14 +372,15 @@ class Asked:
 class SetResult:
     bench: BenchSet
     asked: list[Asked] = field(default_factory=list)
+    answerer: str = "rules"
 
 
-def run_set(bench: BenchSet, services: Services) -> SetResult:
+def run_set(bench: BenchSet, services: Services, answerer: str = "rules") -> SetResult:
     started = time.perf_counter()
-    result = SetResult(bench)
+    result = SetResult(bench, answerer=answerer)
     for job in bench.jobs:
-        recorder = Recorder(services.over(job.corpus))
-        log(f"{bench.name}: asking {len(job.questions)} questions of {job.corpus.key}")
+        recorder = Recorder(services.over(job.corpus, answerer))
+        log(f"{bench.name} ({answerer}): asking {len(job.questions)} questions of {job.corpus.key}")
         scored = evaluate(recorder, [q.scored for q in job.questions], k=K)
         result.asked += [Asked(q, row, a.kind)
                          for q, row, a in zip(job.questions, scored.rows, recorder.answers, strict=True)]
@@ -377,6 +398,7 @@ class Figures:
 
     set: str
     split: str
+    answerer: str
     measure_only: bool
     answerable: int
     correct: int
@@ -394,16 +416,16 @@ class Figures:
 def split_figures(result: SetResult) -> list[Figures]:
     splits = sorted({a.question.split for a in result.asked},
                     key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else len(SPLIT_ORDER), s))
-    return [figures(result.bench, split, [a for a in result.asked if a.question.split == split])
+    return [figures(result.bench, split, [a for a in result.asked if a.question.split == split], result.answerer)
             for split in splits]
 
 
-def figures(bench: BenchSet, split: str, asked: Sequence[Asked]) -> Figures:
+def figures(bench: BenchSet, split: str, asked: Sequence[Asked], answerer: str = "rules") -> Figures:
     rows = [a.row for a in asked]
     m = EvalResult(K, rows).metrics
     times = [r.took_ms for r in rows]
     return Figures(
-        set=bench.name, split=split, measure_only=bench.measure_only,
+        set=bench.name, split=split, answerer=answerer, measure_only=bench.measure_only,
         answerable=int(m["answerable"]), correct=sum(r.correct for r in rows),
         answer_accuracy=float(m["answer_accuracy"]), evidence_recall_at_5=float(m[f"evidence_recall@{K}"]),
         false_declines=int(m["false_declines"]), unanswerable=int(m["unanswerable"]),
@@ -419,13 +441,13 @@ def pct(value: float, n: int) -> str:
 
 def table(rows: Sequence[Figures]) -> str:
     lines = [
-        "| set | split | answerable | accuracy | evidence@5 | false declines | unanswerable "
+        "| set | split | answerer | answerable | accuracy | evidence@5 | false declines | unanswerable "
         "| decline rate | p50 ms | p95 ms | note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r.set} | {r.split} | {r.answerable} | {pct(r.answer_accuracy, r.answerable)} "
+            f"| {r.set} | {r.split} | {r.answerer} | {r.answerable} | {pct(r.answer_accuracy, r.answerable)} "
             f"| {pct(r.evidence_recall_at_5, r.answerable)} | {r.false_declines} | {r.unanswerable} "
             f"| {pct(r.decline_rate, r.unanswerable)} | {r.p50_ms:.0f} | {r.p95_ms:.0f} | {r.note} |"
         )
@@ -466,7 +488,7 @@ def header_line(info: dict[str, object]) -> str:
 
 def details(result: SetResult, show_heldout: bool) -> Iterator[str]:
     hidden = 0
-    yield f"\n{result.bench.name}: id | split | type | kind | found | correct | answer"
+    yield f"\n{result.bench.name} ({result.answerer}): id | split | type | kind | found | correct | answer"
     for a in result.asked:
         if a.question.split == "heldout" and not show_heldout:
             hidden += 1
@@ -496,7 +518,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     ap.add_argument("--model-cache", type=Path, default=REPO / "data/models")
     ap.add_argument("--work", type=Path, default=REPO / "data/bench/answers")
+    ap.add_argument("--answerers", default="rules,model",
+                    help="who answers, side by side: rules (hand-written), model (the trained reader)")
+    ap.add_argument("--reader-weights", type=Path, default=None, help="reader weights (default: the shipped ones)")
+    ap.add_argument("--reader-margin", type=float, default=None, help="the reader's no-answer margin")
     args = ap.parse_args(argv)
+    args.answerers = [a.strip() for a in args.answerers.split(",") if a.strip()]
+    if not args.answerers or not set(args.answerers) <= {"rules", "model"}:
+        ap.error("--answerers takes rules, model or both")
     args.sets = names(ap, args.sets) or list(SET_NAMES)
     args.details = names(ap, args.details)
     if not set(args.details) <= set(args.sets):
@@ -532,8 +561,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     info = cpu_info()
     log(f"CPU {info['cpu']} (avx512_vnni {info['avx512_vnni']}, avx2 {info['avx2']})")
     sets, skipped = load_sets(args.sets, args.shared, args.limit)
-    services = Services(args.work, args.model_cache, args.rebuild)
-    results = [run_set(bench, services) for bench in sets]
+    services = Services(args.work, args.model_cache, args.rebuild, args.reader_weights, args.reader_margin)
+    # answerers side by side per set: the same indexes, the same run, the same machine state
+    results = [run_set(bench, services, answerer) for bench in sets for answerer in args.answerers]
     if not results:
         sys.exit("no question set to run")
     rows = [row for result in results for row in split_figures(result)]

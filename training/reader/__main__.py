@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import platform
+import random
 import time
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--mrc-dir", type=Path, default=DEFAULT_MRC, help="folder with the CMRC/DRCD json files")
     p.add_argument("--extra", type=Path, action="append", default=[],
                    help="more training examples (jsonl from training.reader.data.write_jsonl_examples)")
+    p.add_argument("--extra-repeat", type=int, default=1, help="how many times each --extra example is seen per epoch")
+    p.add_argument("--mrc-share", type=float, default=1.0, help="share of the CMRC/DRCD training questions used")
     p.add_argument("--init", type=Path, help="start from these packed reader weights instead of the head-less base")
     p.add_argument("--negatives", type=float, default=0.5, help="share of questions given a hard-negative passage")
     p.add_argument("--validation", type=int, default=300, help="questions held out (whole articles) for validation")
@@ -67,27 +70,28 @@ def main() -> None:
     base = Path(resolve_model_path(DEFAULT_MODEL, default_cache_dir()))
     maker = WindowMaker.from_folder(base, max_tokens=config.max_tokens, stride=config.stride)
 
-    examples = data.training_examples(args.mrc_dir)
-    for extra in args.extra:
-        examples += data.read_jsonl_examples(extra)
-    train_examples, validation = data.split_by_article(examples, args.validation)
+    mrc_train, validation = data.split_by_article(data.training_examples(args.mrc_dir), args.validation)
+    if args.mrc_share < 1.0:  # a replay sample, when fine-tuning further on --extra examples
+        rng = random.Random(config.seed)
+        mrc_train = [ex for ex in mrc_train if rng.random() < args.mrc_share]
+    extra = [ex for path in args.extra for ex in data.read_jsonl_examples(path)] * args.extra_repeat
     weights = run_dir / "reader.safetensors"
     if not args.eval_only:
         write_config(run_dir, config, {"negatives": args.negatives, "validation": args.validation,
-                                       "extra": [str(p) for p in args.extra], "init": str(args.init or "")})
+                                       "extra": [str(p) for p in args.extra], "init": str(args.init or ""),
+                                       "mrc_share": args.mrc_share, "extra_repeat": args.extra_repeat})
         feature_file = run_dir / "features.npz"
         if feature_file.is_file():
             features = Features.load(str(feature_file))
         else:
-            answerable = [ex for ex in train_examples if ex.answerable]
-            negatives = data.hard_negatives(answerable, args.negatives)
+            negatives = data.hard_negatives(mrc_train, args.negatives) if args.negatives > 0 else []
+            train_examples = mrc_train + extra
             features = make_features(maker, train_examples + negatives)
             features.save(str(run_dir / "features.tmp.npz"))
             (run_dir / "features.tmp.npz").replace(feature_file)
             log.info("%d questions, %d hard negatives, %d windows", len(train_examples), len(negatives), len(features))
-        model = load_reader(base, args.init) if args.init else load_base(base, hidden_dropout=config.hidden_dropout)
-        if args.init:
-            model.encoder.config.hidden_dropout_prob = config.hidden_dropout
+        model = (load_reader(base, args.init, hidden_dropout=config.hidden_dropout) if args.init
+                 else load_base(base, hidden_dropout=config.hidden_dropout))
         started = time.time()
         model = train(model, features, config, run_dir, max_steps=args.max_steps)
         from training.reader.train import steps_per_epoch
