@@ -1,6 +1,6 @@
 """One conversation turn: resolve the message against the state, ask, page a long list, and
 return the reply with the next state. :class:`Conversation` keeps one state for a console
-session or an evaluation; the bot keeps many (bot/conversation.py) and calls :func:`respond`.
+session or an evaluation; the bot keeps many (bot/telegram/conversation.py) and calls :func:`respond`.
 """
 
 from __future__ import annotations

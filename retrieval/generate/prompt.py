@@ -30,7 +30,7 @@ class Passage:
 
 
 def _key(c: Citation) -> tuple[str, str]:
-    # The same grouping as the bot's source list (bot.render.unique_citations), so that [n] in
+    # The same grouping as the bot's source list (bot.telegram.render.unique_citations), so that [n] in
     # the generated text is the n-th source shown under it.
     return (c.article_id, c.source) if c.article_id else (c.title, c.source)
 
