@@ -122,6 +122,7 @@ def _torch(base: Path, weights: Path, cache_dir: Path, threads: int | None) -> L
 
 BACKENDS: dict[str, Callable[[Path, Path, Path, int | None], LogitsFn]] = {
     "onnx-int8": _onnx("onnx-int8"),
+    "onnx-int8-block": _onnx("onnx-int8-block"),
     "onnx": _onnx("onnx"),
     "torch": _torch,
 }

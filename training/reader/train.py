@@ -161,8 +161,9 @@ def write_config(run_dir: Path, config: TrainConfig, extra: dict) -> None:
     wanted = {**dataclasses.asdict(config), **extra}
     if path.is_file():
         had = json.loads(path.read_text(encoding="utf-8"))
-        if had != wanted:
-            changed = sorted(k for k in set(had) | set(wanted) if had.get(k) != wanted.get(k))
+        # a setting added to the trainer after the run started counts as unchanged
+        changed = sorted(k for k in set(had) | set(wanted) if had.get(k, wanted.get(k)) != wanted.get(k, had.get(k)))
+        if changed:
             raise SystemExit(f"{run_dir} was started with other settings ({', '.join(changed)}); "
                              "use a new --run-dir")
         return
