@@ -36,6 +36,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -71,6 +72,9 @@ class Corpus:
 
     label: str
     files: tuple[tuple[str, bytes], ...]
+    # a corpus this one mostly repeats (the window a "minus" corpus removes a few items from):
+    # its built index is copied first, so only what differs is embedded
+    seed: Corpus | None = None
 
     @cached_property
     def key(self) -> str:
@@ -83,9 +87,9 @@ class Corpus:
         return sum(data.count(b"\n") if name.endswith(".jsonl") else 1 for name, data in self.files)
 
 
-def jsonl_corpus(label: str, lines: Iterable[str]) -> Corpus:
+def jsonl_corpus(label: str, lines: Iterable[str], seed: Corpus | None = None) -> Corpus:
     data = "".join(line.rstrip("\n") + "\n" for line in lines).encode("utf-8")
-    return Corpus(label, ((f"{label}.jsonl", data),))
+    return Corpus(label, ((f"{label}.jsonl", data),), seed)
 
 
 def article_line(item_id: str, text: str, title: str = "", day: str = "") -> str:
@@ -176,11 +180,11 @@ def xwlb2019q2_set(shared: Path, name: str = "xwlb2019q2") -> BenchSet:
     questions = read_question_file(set_source(name, shared))
     removed = {i for q in questions for i in q.remove}
     unknown = removed - {item_id for item_id, _ in window}
-    jobs = [Job(jsonl_corpus("xwlb2019q2", (line for _, line in window)),
-                tuple(q for q in questions if not q.remove))]
+    whole = jsonl_corpus("xwlb2019q2", (line for _, line in window))
+    jobs = [Job(whole, tuple(q for q in questions if not q.remove))]
     if removed:
         kept = (line for item_id, line in window if item_id not in removed)
-        jobs.append(Job(jsonl_corpus(f"{name}-minus", kept), tuple(q for q in questions if q.remove)))
+        jobs.append(Job(jsonl_corpus(f"{name}-minus", kept, seed=whole), tuple(q for q in questions if q.remove)))
     note = f"{sum(bool(q.remove) for q in questions)} asked without {len(removed - unknown)} removed items"
     if unknown:
         note += f"; {len(unknown)} remove ids not in the window"
@@ -303,6 +307,10 @@ class Services:
         home = self.work / corpus.key
         corpus_dir, index_dir = home / "corpus", home / "index"
         write_corpus(corpus, corpus_dir)
+        if corpus.seed is not None and not index_dir.exists():
+            seed_index = self.over(corpus.seed).index_root
+            shutil.copytree(seed_index, index_dir, symlinks=True, ignore=shutil.ignore_patterns("*.lock"))
+            log(f"index {corpus.key}: starting from a copy of {corpus.seed.key}")
         service = self._service(home, corpus_dir, index_dir)
         log(f"index {corpus.key} ({corpus.size()} items) …")
         report = service.reindex(corpus_dir, rebuild=self.rebuild, progress=ProgressLog())

@@ -73,6 +73,7 @@ def test_no_passages_no_spans(tiny: tuple[Path, Path], tmp_path: Path) -> None:
     assert load_reader(tmp_path, "torch", weights, base_dir=base).read("问题", []) == []
 
 
+@pytest.mark.slow  # exports in a child process (~10 s of imports)
 def test_the_onnx_graph_reads_as_torch_does(tiny: tuple[Path, Path], tmp_path: Path) -> None:
     base, weights = tiny
     torch_reader = exact_reader(base, weights)

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from training.reader.train import CHECKPOINT
@@ -29,6 +30,7 @@ def checkpoint_step(run_dir: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # two training processes (~30 s)
 def test_a_killed_run_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     first = start(tmp_path)
     deadline = time.monotonic() + 120

@@ -44,7 +44,7 @@ def tune_items(reader_factory, shared: Path, work: Path, model_cache: Path) -> l
             service = NewsQA(rules.index_root, lambda r=rules: r.encoder.loaded, model_name=rules.model_name,
                              reader_factory=reader_factory, reader_margin=-1e9)
             for q in tune:
-                answer = service.ask(q.scored.question)
+                answer = service.ask(q.scored.q)
                 score = answer.extra.get("score")
                 if score is None:  # a list, an aggregate or a multi-part answer: not one margin
                     continue

@@ -42,10 +42,10 @@ def tune_examples(shared: Path, work: Path, model_cache: Path, passages: int = P
                 if len(groups) > 1:
                     continue
                 spellings = sorted(groups[0], key=len, reverse=True) if groups else []
-                for rank, hit in enumerate(service.search(q.scored.question, k=passages)):
+                for rank, hit in enumerate(service.search(q.scored.q, k=passages)):
                     text = passage_of(hit)
                     found = next(((s, text.find(s)) for s in spellings if s and s in text), None)
-                    yield Example(f"{name}:{q.scored.id}:{rank}", q.scored.question, text,
+                    yield Example(f"{name}:{q.scored.id}:{rank}", q.scored.q, text,
                                   (found,) if found else (), f"{name}:{q.scored.id}", source=name)
 
 
