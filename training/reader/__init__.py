@@ -1,0 +1,1 @@
+"""Training the reader (``python -m training.reader``): data, features, the loop, evaluation."""
