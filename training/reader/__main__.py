@@ -10,7 +10,6 @@ import argparse
 import dataclasses
 import json
 import logging
-import platform
 import random
 import time
 from pathlib import Path
@@ -21,13 +20,9 @@ DEFAULT_MRC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "
 
 
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    from benchmarks.answers import cpu_info
+
+    return str(cpu_info()["cpu"])
 
 
 def parse_args() -> argparse.Namespace:
