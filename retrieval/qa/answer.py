@@ -32,6 +32,7 @@ from retrieval.qa.question import (
     focus_noun,
     parse_question,
 )
+from retrieval.qa.reading import NOT_FOUND
 from retrieval.qa.span_lists import LIST_KINDS, ListContext, span_list
 from retrieval.qa.spans import Span, answer_spans
 from retrieval.qa.support import Evidence, is_supported
@@ -39,7 +40,6 @@ from retrieval.read.reader import SpanReader
 from retrieval.search import HybridSearcher
 from retrieval.text import has_text, split_sentences
 
-NOT_FOUND = "没有找到相关报道。"
 SOURCES_SHOWN = 5
 # How many lexically best sentences the embedding model re-scores, and its weight
 # (cosines of e5 differ by a few hundredths, so the weight is large).

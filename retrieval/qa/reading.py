@@ -19,7 +19,7 @@ from retrieval.models import Answer, AnswerItem, Citation, Hit
 from retrieval.qa.lists import cited_articles, render_list
 from retrieval.read.reader import ReadSpan, SpanReader
 
-NOT_FOUND = "没有找到相关报道。"
+NOT_FOUND = "没有找到相关报道。"  # the one wording of "the archive is silent" (rules and reader)
 READ_PASSAGES = 5  # evidence@5 is 80–100 %: the answer's passage is almost always among these
 LIST_PASSAGES = 12  # lists spread over more articles than one answer needs
 # The "no answer" margin a span must beat, in logits. Calibrated on the tune halves and CMRC 2018

@@ -23,7 +23,6 @@ from retrieval.read.windows import WindowMaker
 # (input_ids, attention_mask) (n, len) int64 → (start, end) logits (n, len) float32
 LogitsFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 WEIGHTS_FILE = "reader.safetensors"
-WEIGHTS_LICENCE = "CC BY-SA 4.0"  # trained on CMRC 2018 (CC BY-SA 4.0) and DRCD (CC BY-SA 3.0)
 
 
 @dataclass(frozen=True)
@@ -49,12 +48,11 @@ class Reader:
     the model is)."""
 
     def __init__(self, logits: LogitsFn, maker: WindowMaker, max_answer_tokens: int = MAX_ANSWER_TOKENS,
-                 max_windows: int = 64, name: str = "") -> None:
+                 max_windows: int = 64) -> None:
         self.logits = logits
         self.maker = maker
         self.max_answer_tokens = max_answer_tokens
         self.max_windows = max_windows  # per model call: bounds memory for a long list of passages
-        self.name = name
 
     def read(self, question: str, passages: Sequence[str]) -> list[ReadSpan | None]:
         """One :class:`ReadSpan` per passage, in order (``None`` for an empty passage)."""
@@ -96,7 +94,7 @@ def load_reader(model_cache_dir: Path, backend: str = "onnx-int8", weights: Path
         raise FileNotFoundError(f"reader weights not found: {weights}")
     base = Path(base_dir) if base_dir is not None else Path(resolve_model_path(DEFAULT_MODEL, Path(model_cache_dir)))
     logits = BACKENDS[backend](base, weights, Path(model_cache_dir), threads)
-    return Reader(logits, WindowMaker.from_folder(base), name=backend)
+    return Reader(logits, WindowMaker.from_folder(base))
 
 
 def _onnx(kind: str) -> Callable[[Path, Path, Path, int | None], LogitsFn]:
