@@ -27,22 +27,19 @@ from training.reader.news import OWN_SETS
 REPO = Path(__file__).resolve().parents[2]
 
 
-def tune_items(reader_factory, shared: Path, work: Path, model_cache: Path) -> list[tuple[float, bool, str]]:
-    """(margin, correct, set) of each tune question the reader answers as a factoid."""
-    from benchmarks.answers import Services, build_set
+def tune_items(services, shared: Path) -> list[tuple[float, bool, str]]:
+    """(margin, correct, set) of each tune question the reader answers as a factoid;
+    ``services`` is a ``benchmarks.answers.Services`` whose reader margin lets every span through."""
+    from benchmarks.answers import build_set
     from retrieval.evaluate import groups_present
-    from retrieval.service import NewsQA
 
-    services = Services(work, model_cache, rebuild=False)
     out = []
     for name in OWN_SETS:
         for job in build_set(name, shared).jobs:
             tune = [q for q in job.questions if q.split == "tune"]
             if not tune:
                 continue
-            rules = services.over(job.corpus)
-            service = NewsQA(rules.index_root, lambda r=rules: r.encoder.loaded, model_name=rules.model_name,
-                             reader_factory=reader_factory, reader_margin=-1e9)
+            service = services.over(job.corpus, "model")
             for q in tune:
                 answer = service.ask(q.scored.q)
                 score = answer.extra.get("score")
@@ -104,11 +101,11 @@ def main() -> None:
     ap.add_argument("--model-cache", type=Path, default=REPO / "data/models")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    from retrieval.read.reader import load_reader
+    from benchmarks.answers import Services
 
-    reader = load_reader(args.model_cache, weights=args.weights)
-    tune = tune_items(lambda: reader, args.shared, args.work, args.model_cache)
-    mrc = mrc_items(reader, args.shared / "data" / "mrc", args.validation)
+    services = Services(args.work, args.model_cache, False, args.weights, reader_margin=-1e9)
+    tune = tune_items(services, args.shared)
+    mrc = mrc_items(services.reader(), args.shared / "data" / "mrc", args.validation)
     items = tune + mrc
     margin = choose(items, args.precision)
     report = {"precision_target": args.precision, "margin": margin,
