@@ -63,8 +63,9 @@ def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> N
     except ValueError as exc:
         raise CliError(str(exc)) from None
     settings = obj.settings
-    result = evaluate_dialogues(obj.service, obj.service.index.lexicon, dialogues,
-                                ttl=settings.conversation_ttl, page=settings.conversation_list_page)
+    index = obj.service.index
+    result = evaluate_dialogues(obj.service, index.lexicon, dialogues, ttl=settings.conversation_ttl,
+                                page=settings.conversation_list_page, tagged=index.tokenizer.tagged)
 
     def line(row: Any) -> str:
         mark = ("✓" if row.correct else "✗") + ("!" if row.wrong_entity else "")
@@ -85,7 +86,7 @@ def chat_cmd(obj: Context) -> None:
     ensure_index(obj)
     service, settings = obj.service, obj.settings
     conversation = Conversation(service, lambda: service.index.lexicon, ttl=settings.conversation_ttl,
-                                page=settings.conversation_list_page)
+                                page=settings.conversation_list_page, tagger=lambda: service.index.tokenizer.tagged)
     click.echo("newsqa 问答控制台。输入问题后回车，可以接着追问（如“他后来去了哪里”“那舟山镇呢”“还有呢”）；"
                "/new 开始新对话；输入 exit 退出。")
     while True:

@@ -94,8 +94,9 @@ class ConversationStore:
         (:meth:`remember`), under the ids of the bot's messages."""
         private = _private(message)
         page = 0 if private else self.page  # a private chat gets the whole list, as before
-        turn, state = respond(service, service.index.lexicon, self.get(thread_key(message)), question,
-                              self.clock(), ttl=self.ttl, page=page)
+        index = service.index  # one version for both: a reindex may swap it meanwhile
+        turn, state = respond(service, index.lexicon, self.get(thread_key(message)), question,
+                              self.clock(), ttl=self.ttl, page=page, tagged=index.tokenizer.tagged)
         if private:
             self.put([(message.chat_id, 0)], state)
         return Reply(turn, state, private)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from retrieval.dialogue.referents import Tagger
 from retrieval.dialogue.session import AsksQuestions, Conversation, Turn
 from retrieval.evaluate import groups_present
 from retrieval.lexicon.mining import Lexicon
@@ -153,11 +154,14 @@ def _wrong_entity(turn: DialogueTurn, result: Turn) -> bool:
 
 
 def evaluate_dialogues(asker: AsksQuestions, lexicon: Lexicon, dialogues: Sequence[Dialogue], *,
-                       ttl: float, page: int) -> DialogueResult:
+                       ttl: float, page: int, tagged: Tagger | None = None) -> DialogueResult:
+    """Every dialogue through its own conversation; ``tagged`` is the index tokenizer's tagging
+    (as the bot resolves with it)."""
     result = DialogueResult()
     for dialogue in dialogues:
         clock = _Clock()
-        conversation = Conversation(asker, lambda: lexicon, ttl=ttl, page=page, clock=clock)
+        conversation = Conversation(asker, lambda: lexicon, ttl=ttl, page=page, clock=clock,
+                                    tagger=(lambda: tagged) if tagged is not None else None)
         shown: list[str] = []
         for n, turn in enumerate(dialogue.turns, 1):
             clock.now += turn.after_s if n > 1 else 0.0

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-import jieba
-import jieba.posseg
-
+from retrieval.dialogue.referents import ANY_PLACE, Tagger, default_tagger, place_kind
 from retrieval.dialogue.state import DialogueState, mentions, place_suffixes
+from retrieval.dialogue.topic import is_time, replace_time, replace_topic, time_spans
 from retrieval.lexicon.mining import Lexicon
 from retrieval.lexicon.words import word_list, word_set, word_table
+
+__all__ = ["ASK_WHAT_MORE", "ASK_WHERE", "ASK_WHICH_ARTICLE", "ASK_WHO", "Resolution", "is_time", "resolve",
+           "time_spans"]
 
 ASK_WHO = "您问的是哪位？"
 ASK_WHERE = "您问的是哪个地方？"
@@ -28,8 +30,6 @@ ASK_WHAT_MORE = "您想继续了解什么？请把问题说完整一些。"
 
 Action = Literal["ask", "more", "clarify"]
 _END_PUNCT = "？?！!。.，,~～…　 \t"
-_DIGIT = "[0-9０-９一二三四五六七八九十两]"
-_RANGE = "[-—–~～到至、]"
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,15 @@ class Resolution:
     """``action`` "ask": ask ``question`` (self-contained; ``changed`` if it differs from the
     message); "more": show the next items of the last list, or the rest of the passage a
     sentence answer quoted; "clarify": reply ``message``.
-    ``entity`` is the person or place the message was resolved to ("" if none)."""
+    ``entity`` is the person or place the message was resolved to ("" if none), ``kind`` which
+    of the two it is."""
 
     action: Action
     question: str = ""
     message: str = ""
     entity: str = ""
     changed: bool = False
+    kind: Literal["", "person", "place"] = ""
 
 
 def _longest_first(words: object) -> list[str]:
@@ -51,30 +53,9 @@ def _longest_first(words: object) -> list[str]:
 
 
 @cache
-def _time_pattern() -> re.Pattern[str]:
-    table = word_table("dialogue_time_words")
-    whens = "|".join(map(re.escape, _longest_first(w for w, k in table.items() if k == "when")))
-    parts = "|".join(map(re.escape, _longest_first(w for w, k in table.items() if k == "part")))
-    year = f"{_DIGIT}{{2,4}}年度?"
-    month = f"{_DIGIT}{{1,2}}(?:{_RANGE}{_DIGIT}{{1,2}})?月份?"
-    day = f"{_DIGIT}{{1,2}}(?:{_RANGE}{_DIGIT}{{1,2}})?[日号]"
-    date = f"(?:{year}(?:{month})?(?:{day})?|{month}(?:{day})?|{day})"
-    return re.compile(f"(?:{date}|{whens})(?:{parts})?")
-
-
-def time_spans(text: str) -> list[tuple[int, int]]:
-    """Where ``text`` says when: 9月29日晚, 1到7月, 2019年, 去年 …"""
-    return [m.span() for m in _time_pattern().finditer(text)]
-
-
-def is_time(text: str) -> bool:
-    return bool(_time_pattern().fullmatch(text))
-
-
-@cache
 def _ref_words() -> tuple[str, ...]:
     """Every word that refers back (他, 该镇, 这篇报道) or only looks like one (其他)."""
-    return (*word_list("dialogue_person_refs"), *word_table("dialogue_place_refs"),
+    return (*word_list("dialogue_person_refs"), *word_list("dialogue_group_refs"), *word_table("dialogue_place_refs"),
             *word_list("dialogue_article_refs"), *word_list("dialogue_not_refs"))
 
 
@@ -99,7 +80,7 @@ def _entity_kind(name: str, lexicon: Lexicon) -> str:
     suffix, or a known surname and one or two more characters)."""
     if name in lexicon.people:
         return "person"
-    if name in lexicon.places:
+    if name in lexicon.places or place_kind(name) in ("国", "省"):
         return "place"
     if not re.fullmatch(r"[\u4e00-\u9fff]{2,12}", name) or any(w in name for w in _ref_words()):
         return ""  # 那里, 其他镇: a reference or a look-alike, not a name
@@ -113,75 +94,15 @@ def _entity_kind(name: str, lexicon: Lexicon) -> str:
 def _replace_slot(question: str, new: str, kind: str, lexicon: Lexicon) -> str | None:
     """``question`` with its newest person (or place) replaced by ``new``, or None if it names
     none of that kind."""
-    same = [m for m in mentions(question, lexicon) if m.kind == kind]
+    same = [m for m in mentions(question, lexicon, closed=True) if m.kind == kind]
     if not same:
         return None
     old = same[-1]
     return question[: old.start] + new + question[old.start + len(old.name):]
 
 
-def _replace_time(question: str, when: str) -> str:
-    spans = time_spans(question)
-    if not spans:
-        return when + question
-    start, end = spans[0]
-    return question[:start] + when + question[end:]
-
-
-@cache
-def _tagger() -> jieba.posseg.POSTokenizer:
-    """A private part-of-speech tagger over jieba's own dictionary (read once, ~1 s, on the first
-    follow-up that needs it); the global jieba is never touched."""
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
-
-
-_ASKING = ("哪", "什么", "多少", "几", "谁", "何", "啥")
-_NOMINAL = ("n", "eng", "m", "q", "j")
-
-
-def _replace_topic(question: str, new: str, lexicon: Lexicon) -> str | None:
-    """``question`` with its topic, the noun phrase right before what it asks (总投资 in
-    "金台铁路的总投资是多少"), replaced by ``new`` ("那工期呢").
-    None when no such phrase stands there (a time comes first), or when it names a person or
-    place: those are swapped only for another of their kind."""
-    words = [(p.word, p.flag) for p in _tagger().cut(question)]
-    starts, at = [], 0
-    for word, _ in words:
-        starts.append(at)
-        at += len(word)
-    times = [range(a, b) for a, b in time_spans(question)]
-
-    def asks(i: int) -> bool:
-        word, tag = words[i]
-        following = words[i + 1][1] if i + 1 < len(words) else ""
-        verb = tag.startswith("v") and tag != "vn" and not following.startswith(("n", "eng", "j"))
-        return word == "是" or verb or word.startswith(_ASKING)
-
-    pred = next((i for i in range(len(words)) if asks(i)), None)
-    if pred is None:
-        return None
-    end = pred
-    while end > 0 and words[end - 1][1][:1] in ("d", "j", "p") and words[end - 1][0] != "的":
-        end -= 1  # adverbs between topic and predicate stay (同比, 一共)
-    start = end
-    while start > 0:
-        word, tag = words[start - 1]
-        timely = tag == "t" or any(starts[start - 1] in t for t in times)
-        if timely or not (tag.startswith(_NOMINAL) or tag.startswith("v")):
-            break
-        start -= 1
-    while start < end and not words[start][1].startswith(_NOMINAL):
-        start += 1  # a topic starts with a noun or a numeral, not a verb
-    if start == end:
-        return None
-    lo, hi = starts[start], starts[end - 1] + len(words[end - 1][0])
-    # overlapping, not only starting inside: the tagger may cut a name apart (古/山镇)
-    if any(m.start < hi and lo < m.start + len(m.name) for m in mentions(question, lexicon)):
-        return None
-    return question[:lo] + new + question[hi:]
-
-
-def _elliptical(rest: str, closed: bool, state: DialogueState | None, lexicon: Lexicon) -> Resolution | None:
+def _elliptical(rest: str, closed: bool, state: DialogueState | None, lexicon: Lexicon,
+                tagged: Tagger) -> Resolution | None:
     """"那舟山镇呢" / "7月份呢": the last question with its place, person or time swapped.
     None when the message is a question of its own; a clarification when nothing to swap
     into is known, or when a closing "呢" asks about something that fills no slot."""
@@ -190,16 +111,16 @@ def _elliptical(rest: str, closed: bool, state: DialogueState | None, lexicon: L
     kind = "time" if is_time(rest) else _entity_kind(rest, lexicon)
     if not kind and not closed:
         return None
-    if not kind and closed and state is not None and (topical := _replace_topic(state.question, rest, lexicon)):
+    if not kind and closed and state is not None and (topical := replace_topic(state.question, rest, lexicon, tagged)):
         return Resolution("ask", topical, changed=True)
     if not kind or state is None:
         return Resolution("clarify", message=f"您想问{rest}的什么？请把问题说完整一些。")
     if kind == "time":
-        return Resolution("ask", _replace_time(state.question, rest), changed=True)
+        return Resolution("ask", replace_time(state.question, rest), changed=True)
     question = _replace_slot(state.question, rest, kind, lexicon)
     if question is None:
         return Resolution("clarify", message=f"您想问{rest}的什么？请把问题说完整一些。")
-    return Resolution("ask", question, entity=rest, changed=True)
+    return Resolution("ask", question, entity=rest, changed=True, kind="person" if kind == "person" else "place")
 
 
 def _find_refs(text: str, refs: list[str]) -> list[tuple[int, str]]:
@@ -243,9 +164,23 @@ def _article_ref(text: str, state: DialogueState | None) -> Resolution | str:
     return text
 
 
-def resolve(state: DialogueState | None, message: str, lexicon: Lexicon) -> Resolution:
+def _group_ref(question: str, state: DialogueState | None, named: int) -> Resolution | str:
+    """"他们分别是哪国的": the people the last answer listed in place of the group pronoun, or a
+    clarification when it listed none (never the one person named last: 他们 is not 他)."""
+    found = _find_refs(question, list(word_list("dialogue_group_refs")))
+    if not found or named >= 2:
+        return question
+    if state is None or not state.people:
+        return Resolution("clarify", message=ASK_WHO)
+    return _substitute(question, found, "、".join(state.people))
+
+
+def resolve(state: DialogueState | None, message: str, lexicon: Lexicon,
+            tagged: Tagger | None = None) -> Resolution:
     """What to do with ``message`` given the conversation so far (``state`` is None when there
-    is none, or it expired). Never substitutes anything it cannot find in the state."""
+    is none, or it expired). Never substitutes anything it cannot find in the state.
+    ``tagged`` is the index tokenizer's tagging (the lexicon's own when not given)."""
+    tagged = tagged or default_tagger(lexicon)
     text = message.strip().rstrip(_END_PUNCT).strip() or message.strip()
     if text in word_set("dialogue_more"):
         # the next items of a list, or the rest of the passage a sentence answer quoted
@@ -255,27 +190,31 @@ def resolve(state: DialogueState | None, message: str, lexicon: Lexicon) -> Reso
         return Resolution("more")
     rest, lead, close = _strip_ellipsis(text)
     if lead or close:
-        ellipsis = _elliptical(rest, close, state, lexicon)
+        ellipsis = _elliptical(rest, close, state, lexicon, tagged)
         if ellipsis is not None:
             return ellipsis
-    question, entity = text, ""
     named = mentions(text, lexicon)
-    article = _article_ref(question, state)
-    if isinstance(article, Resolution):
-        return article
-    question = article
+    question = _article_ref(text, state)
+    if isinstance(question, Resolution):
+        return question
+    entity, kind_of = "", ""
     places = dict(word_table("dialogue_place_refs"))
     for start, ref in reversed(_find_refs(question, list(places))):
-        suffix = "" if places[ref] == "*" else places[ref]
-        if any(m.kind == "place" and m.name.endswith(suffix) for m in named):
+        kind = places[ref]
+        if any(m.kind == "place" and (kind == ANY_PLACE or m.name.endswith(kind) or place_kind(m.name) == kind)
+               for m in named):
             continue  # "舟山镇…该镇…": the message names the place itself
-        place = state.place_of_kind(suffix) if state else ""
+        place = state.place_of_kind(kind) if state else ""
         if not place:
             return Resolution("clarify", message=ASK_WHERE)
-        question, entity = _substitute(question, [(start, ref)], place), place
+        question, entity, kind_of = _substitute(question, [(start, ref)], place), place, "place"
+    question = _group_ref(question, state, sum(m.kind == "person" for m in named))
+    if isinstance(question, Resolution):
+        return question
     people = _find_refs(question, list(word_list("dialogue_person_refs")))
     if people and not any(m.kind == "person" for m in named):
         if state is None or not state.person:
             return Resolution("clarify", message=ASK_WHO)
-        question, entity = _substitute(question, people, state.person), state.person
-    return Resolution("ask", question, entity=entity, changed=question != text)
+        question, entity, kind_of = _substitute(question, people, state.person), state.person, "person"
+    return Resolution("ask", question, entity=entity, changed=question != text,
+                      kind="person" if kind_of == "person" else "place" if kind_of else "")

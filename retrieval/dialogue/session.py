@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
+from retrieval.dialogue.referents import Tagger, answered, default_tagger
 from retrieval.dialogue.resolve import Resolution, resolve
 from retrieval.dialogue.state import DialogueState, next_state, touched
 from retrieval.index.sentences import chunk_sentences
@@ -84,12 +85,15 @@ def continuation(answer: Answer, shown: int, size: int = CONTINUE_SENTENCES) -> 
 
 
 def respond(asker: AsksQuestions, lexicon: Lexicon, state: DialogueState | None, message: str, now: float,
-            *, ttl: float = DEFAULT_TTL, page: int = 0) -> tuple[Turn, DialogueState | None]:
+            *, ttl: float = DEFAULT_TTL, page: int = 0, tagged: Tagger | None = None) -> tuple[Turn, DialogueState | None]:
     """Reply to ``message``; returns the turn and the state to keep (the old one, unchanged
-    but touched, after a clarification). ``page`` > 0 shows long lists that many at a time."""
+    but touched, after a clarification). ``page`` > 0 shows long lists that many at a time.
+    ``tagged`` is the index tokenizer's tagging, which knows the lexicon's names (by default a
+    tokenizer over ``lexicon``)."""
+    tagged = tagged or default_tagger(lexicon)
     if state is not None and state.expired(now, ttl):
         state = None
-    resolution = resolve(state, message, lexicon)
+    resolution = resolve(state, message, lexicon, tagged)
     if resolution.action == "clarify":
         return Turn("clarify", resolution, text=resolution.message), touched(state, now) if state else None
     if resolution.action == "more":
@@ -105,21 +109,27 @@ def respond(asker: AsksQuestions, lexicon: Lexicon, state: DialogueState | None,
     shown, count = full, len(full.items) if full.kind == "list" else 0  # a sentence answer: none continued yet
     if full.kind == "list" and full.found and page > 0 and len(full.items) > page:
         shown, count = list_page(full, 0, page), page
-    return Turn("answer", resolution, shown), next_state(state, resolution.question, full, lexicon, now, count)
+    gave = answered(resolution.question, full, lexicon, tagged)
+    return Turn("answer", resolution, shown), next_state(state, resolution.question, full, lexicon, now, count, gave,
+                                                          resolution.entity, resolution.kind)
 
 
 class Conversation:
     """One conversation (the console, an evaluated dialogue): state kept between messages,
-    forgotten after ``ttl`` seconds of silence or on :meth:`clear`."""
+    forgotten after ``ttl`` seconds of silence or on :meth:`clear`. ``lexicon`` and ``tagger``
+    are read at every message (an index may be swapped between two)."""
 
     def __init__(self, asker: AsksQuestions, lexicon: Callable[[], Lexicon], *, ttl: float = DEFAULT_TTL,
-                 page: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
+                 page: int = 0, clock: Callable[[], float] = time.monotonic,
+                 tagger: Callable[[], Tagger] | None = None) -> None:
         self.asker, self.lexicon, self.ttl, self.page, self.clock = asker, lexicon, ttl, page, clock
+        self.tagger = tagger
         self.state: DialogueState | None = None
 
     def reply(self, message: str) -> Turn:
+        tagged = self.tagger() if self.tagger is not None else None
         turn, self.state = respond(self.asker, self.lexicon(), self.state, message, self.clock(),
-                                   ttl=self.ttl, page=self.page)
+                                   ttl=self.ttl, page=self.page, tagged=tagged)
         return turn
 
     def clear(self) -> None:
