@@ -115,3 +115,33 @@ async def test_more_after_a_sentence_answer_continues_its_passage(api: FakeBotAp
         assert answer.startswith("<b>答：</b>") and answer.count("答：") == 1
         assert "2016年7月1日开工建设" not in more[0]  # not the quoted sentence again
     assert api.errors == []
+
+
+async def test_group_follow_up_answer_has_working_buttons_and_counts_in_stats(api: FakeBotApi,
+                                                                              fake_service: NewsQA) -> None:
+    """The whole path of a group follow-up over HTTP: a reply to the bot's answer resolves
+    against that answer's question; the follow-up's 📄 原文 sends its article, 👍 is
+    acknowledged, and an admin's /stats counts both questions and the vote."""
+    from bot.telegram.callbacks import VOTE_THANKS
+
+    group, admin = -100777, 4242
+    kw: dict[str, Any] = {"chat_id": group, "chat_type": "supergroup"}
+    async with running_bot(api, fake_service, admin_ids=frozenset({admin})) as app:
+        await say(api, app, f"/ask {FIRST}", user_id=51, **kw)
+        (follow,) = await say(api, app, FOLLOW, user_id=52, reply_to_bot_message_id=bot_ids(api, group)[-1], **kw)
+        assert "三服务" in follow  # 他 → 朱志杰, the person of the answer replied to
+        markup = api.sent("sendMessage", chat_id=group)[-1].params["reply_markup"]["inline_keyboard"]
+        articles, votes = markup[0], markup[-1]
+        answer_id = bot_ids(api, group)[-1]
+        tapped = api.push_callback_query(articles[0]["callback_data"], chat_id=group, message_id=answer_id,
+                                         user_id=53)
+        await processed(app, tapped, timeout=WAIT)
+        article = api.sent("sendMessage", chat_id=group)[-1].params
+        assert article["reply_parameters"]["message_id"] == answer_id and ".txt" in article["text"]
+        assert article["text"] != follow  # the article itself, not the answer again
+        voted = api.push_callback_query(votes[0]["callback_data"], chat_id=group, message_id=answer_id, user_id=53)
+        await processed(app, voted, timeout=WAIT)
+        assert api.callback_answers[voted["callback_query"]["id"]]["text"] == VOTE_THANKS
+        (stats,) = await say(api, app, "/stats", user_id=admin)
+    assert "<b>使用情况</b>" in stats and "提问 2 次" in stats and "👍 1" in stats
+    assert api.errors == []
