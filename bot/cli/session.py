@@ -19,14 +19,15 @@ from bot.cli.format import print_answer
 @click.option("--k", "k", default=5, show_default=True, type=int, help="证据召回的 k")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--details", is_flag=True, help="逐题列出结果")
+@click.option("--show-heldout", is_flag=True, help="对话集的 --details 也列出 heldout 部分（默认不列，调参时保持未见）")
 @click.pass_obj
-def eval_cmd(obj: Context, file: Path, k: int, as_json: bool, details: bool) -> None:
+def eval_cmd(obj: Context, file: Path, k: int, as_json: bool, details: bool, show_heldout: bool) -> None:
     """按 shared/eval/README.md 的规则评测一个问题集（每行带 "turns" 的文件按多轮对话逐轮评测）。"""
     from retrieval.evaluate import evaluate, is_dialogue_set, load_questions
 
     ensure_index(obj)
     if is_dialogue_set(file):
-        _eval_dialogues(obj, file, as_json, details)
+        _eval_dialogues(obj, file, as_json, details, show_heldout)
         return
     try:
         questions = load_questions(file)
@@ -54,8 +55,9 @@ def _report(result: Any, as_json: bool, details: bool, line: Callable[[Any], str
             click.echo(line(row))
 
 
-def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> None:
-    """Score a dialogue set (eval/README_dialogues.md) turn by turn."""
+def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool, show_heldout: bool) -> None:
+    """Score a dialogue set (eval/README_dialogues.md) turn by turn; ``details`` lists the
+    held-out split's turns only with ``show_heldout``."""
     from retrieval.dialogue.evaluate import evaluate_dialogues, load_dialogues
 
     try:
@@ -73,7 +75,15 @@ def _eval_dialogues(obj: Context, file: Path, as_json: bool, details: bool) -> N
         return (f"{mark} {row.dialogue}.{row.n} [{row.split}/{row.type}] {row.message}{asked} "
                 f"[{row.reply_kind}] {row.reply[:60]!r}")
 
-    _report(result, as_json, details, line)
+    if as_json:
+        click.echo(json.dumps(result.to_json(details, show_heldout), ensure_ascii=False, indent=1))
+        return
+    click.echo(result.summary())
+    if details:
+        for row in result.shown_rows(show_heldout):
+            click.echo(line(row))
+        if not show_heldout and len(result.shown_rows()) < len(result.rows):
+            click.echo("（heldout 部分的逐轮结果未列出；需要时加 --show-heldout）")
 
 
 @click.command("chat")

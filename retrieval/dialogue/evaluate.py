@@ -26,6 +26,7 @@ from retrieval.models import Answer
 
 TURN_TYPES = {"factoid", "list", "unanswerable", "clarify"}
 DEFAULT_GAP = 5.0  # seconds between two turns unless a turn says "after_s"
+HELDOUT = "heldout"
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,15 @@ class DialogueResult:
             lines.append(f"{label}：{cells}")
         return "\n".join(lines)
 
-    def to_json(self, details: bool = False) -> dict[str, object]:
+    def shown_rows(self, heldout: bool = False) -> list[TurnRow]:
+        """The rows to list: without ``heldout``, none of the held-out split, which is kept
+        unseen while the resolver is worked on (only its figures are read, once, at the end)."""
+        return [r for r in self.rows if heldout or r.split != HELDOUT]
+
+    def to_json(self, details: bool = False, heldout: bool = False) -> dict[str, object]:
         data: dict[str, object] = {"metrics": {"all": self.metrics(), **{s: self.metrics(s) for s in self.splits()}}}
         if details:
-            data["rows"] = [asdict(r) for r in self.rows]
+            data["rows"] = [asdict(r) for r in self.shown_rows(heldout)]
         return data
 
 

@@ -127,3 +127,7 @@ def test_dialogue_set_scoring(tmp_path: Path) -> None:
     assert (m["turns"], m["follow_ups"], m["wrong_entity"]) == (8, 6, 0)
     assert m["follow_up_accuracy"] == 4 / 6 and result.metrics("tune")["turn_accuracy"] == 1.0
     assert "追问准确率" in result.summary() and "heldout" in result.summary()
+    # details keep the held-out split unseen unless asked for; its figures are always there
+    assert {r["split"] for r in result.to_json(details=True)["rows"]} == {"tune"}  # type: ignore[index]
+    assert len(result.to_json(details=True, heldout=True)["rows"]) == 8  # type: ignore[arg-type]
+    assert result.to_json()["metrics"]["heldout"]["turns"] == 5  # type: ignore[index]
