@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from retrieval.dialogue.referents import ANY_PLACE, Tagger, default_tagger, place_kind
+from retrieval.dialogue.referents import ANY_PLACE, Tagger, default_tagger
 from retrieval.dialogue.state import DialogueState, mentions, place_suffixes
 from retrieval.dialogue.topic import is_time, replace_time, replace_topic, time_spans
 from retrieval.lexicon.mining import Lexicon
@@ -80,7 +80,7 @@ def _entity_kind(name: str, lexicon: Lexicon) -> str:
     suffix, or a known surname and one or two more characters)."""
     if name in lexicon.people:
         return "person"
-    if name in lexicon.places or place_kind(name) in ("国", "省"):
+    if name in lexicon.places:
         return "place"
     if not re.fullmatch(r"[\u4e00-\u9fff]{2,12}", name) or any(w in name for w in _ref_words()):
         return ""  # 那里, 其他镇: a reference or a look-alike, not a name
@@ -94,7 +94,7 @@ def _entity_kind(name: str, lexicon: Lexicon) -> str:
 def _replace_slot(question: str, new: str, kind: str, lexicon: Lexicon) -> str | None:
     """``question`` with its newest person (or place) replaced by ``new``, or None if it names
     none of that kind."""
-    same = [m for m in mentions(question, lexicon, closed=True) if m.kind == kind]
+    same = [m for m in mentions(question, lexicon) if m.kind == kind]
     if not same:
         return None
     old = same[-1]
@@ -201,8 +201,7 @@ def resolve(state: DialogueState | None, message: str, lexicon: Lexicon,
     places = dict(word_table("dialogue_place_refs"))
     for start, ref in reversed(_find_refs(question, list(places))):
         kind = places[ref]
-        if any(m.kind == "place" and (kind == ANY_PLACE or m.name.endswith(kind) or place_kind(m.name) == kind)
-               for m in named):
+        if any(m.kind == "place" and (kind == ANY_PLACE or m.name.endswith(kind)) for m in named):
             continue  # "舟山镇…该镇…": the message names the place itself
         place = state.place_of_kind(kind) if state else ""
         if not place:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from retrieval.dialogue.referents import ANY_PLACE, Answered, place_kind
+from retrieval.dialogue.referents import ANY_PLACE, Answered
 from retrieval.lexicon.mining import Lexicon
-from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.words import word_list
 from retrieval.models import Answer, Citation
 
@@ -32,9 +31,8 @@ class DialogueState:
     """The last question (as asked, self-contained), the people and places the conversation
     has named so far (newest wins), the last Answer, how many of its list items were shown,
     and when the last message came (a clock reading, seconds).
-    ``people``: the people the last answer listed (他们); ``kinds``: the kind of place each
-    answered place was asked as (克赖斯特彻奇 → 市); ``unclear``: the kind of place (* for any)
-    the last question asked for and its answer did not settle, which no older place stands for."""
+    ``people``: the people the last answer listed (他们); ``unclear``: the kind of place (* for
+    any) the last question asked for and its answer did not settle, which no older place stands for."""
 
     question: str
     person: str = ""
@@ -44,7 +42,6 @@ class DialogueState:
     updated: float = 0.0
     labels: tuple[str, ...] = field(default=())
     people: tuple[str, ...] = ()
-    kinds: tuple[tuple[str, str], ...] = ()
     unclear: str = ""
 
     @property
@@ -55,13 +52,12 @@ class DialogueState:
         return ttl > 0 and now - self.updated > ttl
 
     def place_of_kind(self, kind: str) -> str:
-        """The newest remembered place of ``kind`` (a suffix such as 镇, 国 for a country, 省 for a
-        province; "" or * for any place), or "" — also when the last answer left that kind unclear."""
+        """The newest remembered place of ``kind`` (a suffix such as 镇; "" or * for any place),
+        or "" — also when the last answer left that kind unclear."""
         if self.unclear and (self.unclear == ANY_PLACE or kind in ("", ANY_PLACE, self.unclear)):
             return ""
-        asked = dict(self.kinds)
         for place in self.places:
-            if kind in ("", ANY_PLACE) or place.endswith(kind) or kind in (asked.get(place), place_kind(place)):
+            if kind in ("", ANY_PLACE) or place.endswith(kind):
                 return place
         return ""
 
@@ -70,15 +66,12 @@ def place_suffixes() -> tuple[str, ...]:
     return tuple(sorted(word_list("place_suffixes"), key=len, reverse=True))
 
 
-def mentions(text: str, lexicon: Lexicon, *, closed: bool = False) -> list[Mention]:
+def mentions(text: str, lexicon: Lexicon) -> list[Mention]:
     """People and places of the lexicon named in ``text``, longest name first at each place,
-    never overlapping, in text order; with ``closed`` also the countries and provinces of the
-    closed lists (which the corpus lexicon, mined from 镇/村 names, does not hold)."""
+    never overlapping, in text order."""
     found: list[Mention] = []
     taken: set[int] = set()
     names = [(n, "person") for n in lexicon.people] + [(n, "place") for n in lexicon.places]
-    if closed:
-        names += [(n, "place") for _, n in find_countries(text) + find_provinces(text)]
     names.sort(key=lambda item: -len(item[0]))
     for name, kind in names:
         start = text.find(name)
@@ -104,8 +97,7 @@ def next_state(previous: DialogueState | None, question: str, answer: Answer, le
     gave = gave or Answered()
     person = previous.person if previous else ""
     places = list(previous.places) if previous else []
-    kinds = dict(previous.kinds) if previous else {}
-    for m in mentions(question, lexicon, closed=True):
+    for m in mentions(question, lexicon):
         if m.kind == "person":
             person = m.name
         else:
@@ -118,13 +110,12 @@ def next_state(previous: DialogueState | None, question: str, answer: Answer, le
     if gave.asked == "person":
         person = gave.person  # "" when the answer named nobody: 他 then asks back
     elif gave.asked == "place" and gave.place:
-        places, kinds[gave.place] = [gave.place, *[p for p in places if p != gave.place]], gave.place_kind
+        places = [gave.place, *[p for p in places if p != gave.place]]
     elif gave.asked == "place":
         unclear = gave.place_kind
     places = places[:MAX_PLACES]
     labels = tuple(item.label for item in answer.items)
-    return DialogueState(question, person, tuple(places), answer, shown, now, labels, gave.people,
-                         tuple((p, k) for p, k in kinds.items() if p in places), unclear)
+    return DialogueState(question, person, tuple(places), answer, shown, now, labels, gave.people, unclear)
 
 
 def touched(state: DialogueState, now: float, shown: int | None = None) -> DialogueState:

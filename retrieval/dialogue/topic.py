@@ -19,10 +19,6 @@ _DIGIT = "[0-9０-９一二三四五六七八九十两]"
 _RANGE = "[-—–~～到至、]"
 _ASKING = ("哪", "什么", "多少", "几", "谁", "何", "啥")
 _NOMINAL = ("n", "eng", "m", "q", "j")
-# A topic may start with a verb-noun too: 出口 in "我国出口增长了多少" (那进口呢).
-_TOPIC_START = (*_NOMINAL, "vn")
-# Quarters are times, not part of what is measured: "一季度GDP…" + 那固定资产投资呢 keeps 一季度.
-_QUARTER = re.compile("(?:第?[一二三四1-4]|前[二三2-3])季度|上半年|下半年|全年")
 # What may stand in a measured noun after the interrogative (多少起“扫黄打非”案件): nouns, idioms
 # and abbreviations, verb-nouns, and the quotes around a name.
 _AFTER_NOMINAL = ("n", "eng", "j", "i", "l", "vn")
@@ -42,7 +38,7 @@ def _time_pattern() -> re.Pattern[str]:
     month = f"{_DIGIT}{{1,2}}(?:{_RANGE}{_DIGIT}{{1,2}})?月份?"
     day = f"{_DIGIT}{{1,2}}(?:{_RANGE}{_DIGIT}{{1,2}})?[日号]"
     date = f"(?:{year}(?:{month})?(?:{day})?|{month}(?:{day})?|{day})"
-    return re.compile(f"(?:{date}|{_QUARTER.pattern}|{whens})(?:{parts})?")
+    return re.compile(f"(?:{date}|{whens})(?:{parts})?")
 
 
 def time_spans(text: str) -> list[tuple[int, int]]:
@@ -85,7 +81,7 @@ def _topic_before(words: list[tuple[str, str]], starts: list[int], pred: int, qu
         if timely or not (tag.startswith(_NOMINAL) or tag.startswith("v")):
             break
         start -= 1
-    while start < end and not words[start][1].startswith(_TOPIC_START):
+    while start < end and not words[start][1].startswith(_NOMINAL):
         start += 1  # a topic starts with a noun or a numeral, not a verb
     return start, end
 
