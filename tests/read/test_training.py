@@ -46,3 +46,17 @@ def test_a_killed_run_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     lines = dict(line.split() for line in out.splitlines() if line.split()[0] in ("TOTAL", "START", "DONE"))
     assert int(lines["START"]) >= killed_at > 0  # resumed, not restarted
     assert int(lines["DONE"]) == int(lines["TOTAL"]) == checkpoint_step(tmp_path)
+
+
+def test_repeat_sees_a_named_source_n_times_and_rejects_bad_values() -> None:
+    from training.reader.__main__ import parse_repeats, repeated
+    from training.reader.data import Example
+
+    trial = Example("1", "问", "文", (("文", 0),), "a", source="cmrc2018_trial")
+    drcd = Example("2", "问", "文", (("文", 0),), "b", source="DRCD_dev")
+    repeats = parse_repeats(["cmrc2018_trial=3"])
+    assert repeats == {"cmrc2018_trial": 3}
+    assert repeated([trial, drcd], repeats) == [trial, trial, trial, drcd]
+    for bad in ("cmrc2018_trial", "=2", "x=0", "x=two"):
+        with pytest.raises(SystemExit):
+            parse_repeats([bad])

@@ -32,6 +32,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--extra", type=Path, action="append", default=[],
                    help="more training examples (jsonl from training.reader.data.write_jsonl_examples)")
     p.add_argument("--extra-repeat", type=int, default=1, help="how many times each --extra example is seen per epoch")
+    p.add_argument("--repeat", action="append", default=[], metavar="SOURCE=N",
+                   help="see SOURCE's questions N times per epoch (e.g. cmrc2018_trial=3: the in-domain style)")
     p.add_argument("--mrc-share", type=float, default=1.0, help="share of the CMRC/DRCD training questions used")
     p.add_argument("--init", type=Path, help="start from these packed reader weights instead of the head-less base")
     p.add_argument("--negatives", type=float, default=0.5, help="share of questions given a hard-negative passage")
@@ -43,6 +45,23 @@ def parse_args() -> argparse.Namespace:
     for field in dataclasses.fields(TrainConfig):
         p.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default)
     return p.parse_args()
+
+
+def parse_repeats(values: list[str]) -> dict[str, int]:
+    """``["cmrc2018_trial=3"]`` → ``{"cmrc2018_trial": 3}``; a malformed value is an argparse-style error."""
+    out = {}
+    for value in values:
+        source, _, times = value.partition("=")
+        if not source or not times.isdigit() or int(times) < 1:
+            raise SystemExit(f"--repeat wants SOURCE=N with N ≥ 1, got {value!r}")
+        out[source] = int(times)
+    return out
+
+
+def repeated(examples: list, repeats: dict[str, int]) -> list:
+    """Each example ``repeats[example.source]`` times (once when its source is not named).
+    Hard negatives are drawn before this, so a repeated question keeps one negative."""
+    return [ex for ex in examples for _ in range(repeats.get(ex.source, 1))]
 
 
 def main() -> None:
@@ -69,18 +88,20 @@ def main() -> None:
     if args.mrc_share < 1.0:  # a replay sample, when fine-tuning further on --extra examples
         rng = random.Random(config.seed)
         mrc_train = [ex for ex in mrc_train if rng.random() < args.mrc_share]
+    repeats = parse_repeats(args.repeat)
     extra = [ex for path in args.extra for ex in data.read_jsonl_examples(path)] * args.extra_repeat
     weights = run_dir / "reader.safetensors"
     if not args.eval_only:
         write_config(run_dir, config, {"negatives": args.negatives, "validation": args.validation,
                                        "extra": [str(p) for p in args.extra], "init": str(args.init or ""),
-                                       "mrc_share": args.mrc_share, "extra_repeat": args.extra_repeat})
+                                       "mrc_share": args.mrc_share, "extra_repeat": args.extra_repeat,
+                                       "repeat": repeats})
         feature_file = run_dir / "features.npz"
         if feature_file.is_file():
             features = Features.load(str(feature_file))
         else:
             negatives = data.hard_negatives(mrc_train, args.negatives) if args.negatives > 0 else []
-            train_examples = mrc_train + extra
+            train_examples = repeated(mrc_train, repeats) + extra
             features = make_features(maker, train_examples + negatives)
             features.save(str(run_dir / "features.tmp.npz"))
             (run_dir / "features.tmp.npz").replace(feature_file)
