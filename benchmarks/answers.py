@@ -272,15 +272,6 @@ def limited(bench: BenchSet, limit: int) -> BenchSet:
 # --- running -------------------------------------------------------------------------------
 
 
-def reader_focus(answerer: str) -> int | None:
-    """``model`` reads whole passages; ``model:160`` reads 160 characters of each (retrieval.read.focus);
-    ``model-untyped`` takes the best span whatever the question asks (no qa.reading.answer_test)."""
-    name, _, chars = answerer.partition(":")
-    if name not in ("model", "model-untyped") or (chars and not chars.isdigit()):
-        raise SystemExit(f"unknown answerer {answerer!r}: use rules, model, model-untyped, model:<focus characters>")
-    return int(chars) if chars else None
-
-
 class Services:
     """One NewsQA per corpus and answerer (``rules`` or ``model``), all over the first service's
     encoder and one reader (loaded once, on the first question read)."""
@@ -302,21 +293,15 @@ class Services:
             return rules
         key = f"{corpus.key}:{answerer}"
         if key not in self._by_key:
-            focus_chars = reader_focus(answerer)
             self._by_key[key] = NewsQA(rules.index_root, lambda: rules.encoder.loaded, model_name=rules.model_name,
-                                       reader_factory=lambda: self.reader(focus_chars),
-                                       reader_margin=self.reader_margin,
-                                       reader_typed=not answerer.startswith("model-untyped"))
+                                       reader_factory=self.reader, reader_margin=self.reader_margin)
         return self._by_key[key]
 
-    def reader(self, focus_chars: int | None = None) -> Reader:
-        """The one loaded reader model, reading whole passages or ``focus_chars`` of each."""
+    def reader(self) -> Reader:
         if self._reader is None:
             log("loading the reader …")
             self._reader = load_reader(self.model_cache, weights=self.reader_weights)
-        if focus_chars is None:
-            return self._reader
-        return Reader(self._reader.logits, self._reader.maker, focus_chars=focus_chars)
+        return self._reader
 
     def _open(self, corpus: Corpus) -> NewsQA:
         home = self.work / corpus.key
@@ -542,17 +527,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--model-cache", type=Path, default=REPO / "data/models")
     ap.add_argument("--work", type=Path, default=REPO / "data/bench/answers")
     ap.add_argument("--answerers", default="rules,model",
-                    help="who answers, side by side: rules (hand-written), model (the trained reader), "
-                         "model:N (the reader, reading N characters of each passage)")
+                    help="who answers, side by side: rules (hand-written), model (the trained reader)")
     ap.add_argument("--reader-weights", type=Path, default=None, help="reader weights (default: the shipped ones)")
     ap.add_argument("--reader-margin", type=float, default=None, help="the reader's no-answer margin")
     args = ap.parse_args(argv)
     args.answerers = [a.strip() for a in args.answerers.split(",") if a.strip()]
-    if not args.answerers:
-        ap.error("--answerers takes rules, model, model:<focus characters> or several")
-    for answerer in args.answerers:
-        if answerer != "rules":
-            reader_focus(answerer)
+    if not args.answerers or not set(args.answerers) <= {"rules", "model"}:
+        ap.error("--answerers takes rules, model or both")
     args.sets = names(ap, args.sets) or list(SET_NAMES)
     args.details = names(ap, args.details)
     if not set(args.details) <= set(args.sets):

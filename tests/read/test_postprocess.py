@@ -67,15 +67,3 @@ def test_each_passage_takes_its_most_confident_window_in_characters() -> None:
 def test_a_passage_without_tokens_has_no_span() -> None:
     batch = batch_of([[(-1, -1)] * 4], [0])
     assert best_spans(np.zeros((1, 4), np.float32), np.zeros((1, 4), np.float32), batch, 2) == [None, None]
-
-
-def test_n_best_candidates_are_ordered_and_deduplicated_across_windows() -> None:
-    from retrieval.read.postprocess import candidate_spans, window_candidates
-
-    s, e = logits({0: 0.0, 4: 3.0, 6: 2.0}, {0: 0.0, 5: 3.0, 7: 1.0})
-    found = window_candidates(s, e, np.array(SPANS), n_best=3)
-    assert [(i, j) for i, j, _ in found] == [(4, 5), (4, 7), (6, 7)]
-    assert [m for _, _, m in found] == sorted((m for _, _, m in found), reverse=True)
-    two = np.stack([s, s]), np.stack([e, e])  # the same span seen by two windows of one passage
-    spans = candidate_spans(*two, batch_of([SPANS, SPANS], [0, 0]), 1, n_best=3)[0]
-    assert [(c.start, c.end) for c in spans] == [(0, 3), (0, 6), (3, 6)]

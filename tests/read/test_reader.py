@@ -92,15 +92,3 @@ def test_unknown_backend_and_missing_weights_fail_clearly(tiny: tuple[Path, Path
         load_reader(tmp_path, "tensorflow", base_dir=base)
     with pytest.raises(FileNotFoundError, match="reader weights not found"):
         load_reader(tmp_path, "torch", tmp_path / "nope.safetensors", base_dir=base)
-
-
-def test_focused_reading_maps_spans_back_into_the_whole_passage(tiny: tuple[Path, Path], tmp_path: Path) -> None:
-    base, weights = tiny
-    long_passage = "永康新闻\n" + "今年以来全市坚持稳中求进。" * 20 + "上半年全市GDP为276亿元。" + "其他工作有序推进。" * 20
-    reader = load_reader(tmp_path, "torch", weights, base_dir=base, focus_chars=60)
-    whole_reader = load_reader(tmp_path, "torch", weights, base_dir=base)
-    focused, = reader.read("上半年GDP多少", [long_passage])
-    assert focused is not None and focused.text == long_passage[focused.start : focused.end]
-    # fewer windows, and the focused read looks only near the matching sentence
-    assert len(reader.maker.make("q", [long_passage[:60]])) < len(whole_reader.maker.make("q", [long_passage]))
-    assert abs(focused.start - long_passage.index("上半年")) < 60
