@@ -1,0 +1,40 @@
+"""Synthetic archive questions: which articles are used, and the span is where the question says."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from training.reader.synthetic import synthetic_examples
+
+TEXT = ("央视网消息（新闻联播）：截至目前，全国已有302家国家5A级旅游景区，比上年增加22家。"
+        "文化和旅游部今天发布了这一数据。各地景区将继续推进智慧旅游建设，提升游客体验，丰富假日文化供给。")
+
+
+def archive(tmp_path: Path, items: list[dict]) -> Path:
+    path = tmp_path / "xwlb.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for item in items:
+            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return path
+
+
+def test_questions_point_at_their_span_and_skip_the_evaluation_windows(tmp_path: Path) -> None:
+    items = [{"id": "first", "date": "20210101", "title": "甲", "text": TEXT},  # among the skipped first items
+             {"id": "q2", "date": "20190501", "title": "乙", "text": TEXT},  # the 2019 sets' year
+             {"id": "ok", "date": "20210105", "title": "5A级旅游景区", "text": TEXT}]
+    found = list(synthetic_examples(archive(tmp_path, items), ("2021", "2023"), 10, skip_first=1))
+    assert [ex.qid for ex in found] == ["syn:ok"]
+    ex = found[0]
+    (answer, at), = ex.answers
+    assert ex.context.startswith("5A级旅游景区\n") and "央视网消息" not in ex.context
+    assert ex.context[at : at + len(answer)] == answer and ex.context.count(answer) == 1
+    assert answer not in ex.question and ex.question.endswith("？")
+    assert any(word in ex.question for word in ("多少", "谁", "哪里", "哪个单位"))
+
+
+def test_the_limit_and_the_year_range(tmp_path: Path) -> None:
+    items = [{"id": str(i), "date": f"202{i % 4}0101", "title": "t", "text": TEXT} for i in range(12)]
+    found = list(synthetic_examples(archive(tmp_path, items), ("2021", "2022"), 4, skip_first=0))
+    assert len(found) == 4 and all(int(ex.qid.split(":")[1]) % 4 in (1, 2) for ex in found)

@@ -1,0 +1,103 @@
+"""Synthetic news reading questions from the xwlb archive: a sentence's clause with one amount,
+person, place or organisation replaced by the matching question word (多少, 谁, 哪里, 哪个单位)
+asks for that span in the article's passage. Half of the questions are also paired with the most
+similar other passage that lacks the answer ("no answer").
+
+Only articles outside every evaluation window are used: not the first 800 items (xwlb800) and
+no item dated 2019 (the 2019 Q2 sets), so no question set's article is ever trained on.
+
+    python -m training.reader.synthetic --out ~/.cache/newsqa/runs/synthetic.jsonl --years 2021-2023
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from training.reader.data import Example, hard_negatives, write_jsonl_examples
+
+SKIPPED_FIRST = 800  # xwlb800 is the archive's first 800 items
+SKIPPED_YEARS = ("2019",)  # the xwlb2019q2* sets' window
+PASSAGE_CHARS = 400  # about a chunk (retrieval.chunk.MAX_CHARS)
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+_CLAUSE = re.compile(r"[^，,；;：:]+")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?(?:%|元|美元|人|名|个|件|家|项|吨|公里|千米|米|次|台|辆|座|所|户|天|年|倍)")
+_BOILERPLATE = re.compile(r"^(?:央视网消息|中国网络电视台消息)[（(]新闻联播[)）][:：]")
+# jieba tags → question word
+_QUESTION_WORD = {"nr": "谁", "ns": "哪里", "nt": "哪个单位"}
+
+
+def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: int = 5,
+                       skip_first: int = SKIPPED_FIRST) -> Iterator[Example]:
+    """At most one question per article (a random candidate span), ``limit`` in all, from the
+    items dated within ``years`` (inclusive, "2021"–"2023"), never 2019 nor the first ``skip_first``."""
+    import jieba.posseg
+
+    rng = random.Random(seed)
+    made = 0
+    with gzip.open(archive, "rt", encoding="utf-8") as fh:
+        for n, line in enumerate(fh):
+            if made >= limit:
+                return
+            item = json.loads(line)
+            year = str(item.get("date", ""))[:4]
+            if n < skip_first or year in SKIPPED_YEARS or not years[0] <= year <= years[1]:
+                continue
+            text = _BOILERPLATE.sub("", str(item.get("text", "")).split("\n(视频编辑")[0]).strip()
+            if len(text) < 80:
+                continue
+            candidates = []
+            for m in _SENTENCE.finditer(text):
+                for c in _CLAUSE.finditer(m.group()):
+                    clause, at = c.group().strip("。！？!? "), m.start() + c.start()
+                    if not 8 <= len(clause) <= 60:
+                        continue
+                    for a in _AMOUNT.finditer(clause):
+                        candidates.append((clause, at, a.group(), a.start(), "多少"))
+                    for word, tag in jieba.posseg.lcut(clause):
+                        if tag in _QUESTION_WORD and 2 <= len(word) <= 12 and clause.count(word) == 1:
+                            candidates.append((clause, at, word, clause.index(word), _QUESTION_WORD[tag]))
+            if not candidates:
+                continue
+            by_word: dict[str, list[tuple[str, int, str, int, str]]] = {}
+            for cand in candidates:
+                by_word.setdefault(cand[4], []).append(cand)
+            # one question word first, then one of its spans: amounts would otherwise dominate
+            clause, at, answer, offset, wh = rng.choice(by_word[rng.choice(sorted(by_word))])
+            question = clause[:offset] + wh + clause[offset + len(answer):] + "？"
+            start = at + text[at:].index(clause) + offset
+            lo = max(0, min(start - PASSAGE_CHARS // 2, len(text) - PASSAGE_CHARS))
+            title = str(item.get("title", "")).strip()
+            passage = f"{title}\n{text[lo : lo + PASSAGE_CHARS]}"
+            answer_at = len(title) + 1 + start - lo
+            # a span the passage holds twice makes the question ambiguous (中国 in 中国特色…)
+            if passage[answer_at : answer_at + len(answer)] != answer or passage.count(answer) != 1:
+                continue
+            made += 1
+            yield Example(f"syn:{item['id']}", question, passage, ((answer, answer_at),), f"syn:{item['id']}",
+                          source="synthetic")
+
+
+def main() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--archive", type=Path, default=repo.parent / "shared/data/xwlb_articles.jsonl.gz")
+    ap.add_argument("--years", default="2021-2023", help="FROM-TO, never including 2019")
+    ap.add_argument("--limit", type=int, default=4000)
+    ap.add_argument("--negatives", type=float, default=0.5)
+    args = ap.parse_args()
+    first, _, last = args.years.partition("-")
+    examples = list(synthetic_examples(args.archive, (first, last or first), args.limit))
+    negatives = hard_negatives(examples, args.negatives)
+    write_jsonl_examples(args.out, examples + negatives)
+    print(f"{len(examples)} questions + {len(negatives)} no-answer pairs → {args.out}")
+
+
+if __name__ == "__main__":
+    main()
