@@ -25,7 +25,7 @@ from retrieval.models import Answer
 from retrieval.qa.analysis import PERSON_TAGS, analyze
 from retrieval.qa.evidence import reads_as_name
 from retrieval.qa.question import PLACE_KINDS
-from retrieval.text import HAN_RUN
+from retrieval.text import HAN_RUN, word_offsets
 
 Tagger = Callable[[str], list[tuple[str, str]]]
 Asked = Literal["", "person", "place"]
@@ -105,16 +105,6 @@ def _reads_as_place(name: str, kind: str, focus: str, lexicon: Lexicon, tagged: 
     return bool(own) and bool(words) and words[0][1].startswith(("n", "x"))
 
 
-def _offsets(words: list[tuple[str, str]], text: str) -> list[int]:
-    out, at = [], 0
-    for word, _ in words:
-        found = text.find(word, at)
-        out.append(found)
-        if found >= 0:
-            at = found + len(word)
-    return out
-
-
 def complete_name(name: str, text: str, tagged: Tagger) -> str:
     """``name`` as the text writes it in full: a two-character span the tagger cut short
     (谢彬 of 谢彬蓉: 谢彬/蓉) gets its third character when a lone character follows it and
@@ -122,14 +112,15 @@ def complete_name(name: str, text: str, tagged: Tagger) -> str:
     if name not in text:
         return name
     words = tagged(text)
-    for (word, tag), start in zip(words, _offsets(words, text), strict=True):
+    offsets = word_offsets(text, words)
+    for (word, tag), start in zip(words, offsets, strict=True):
         if start < 0 or not text.startswith(name, start):
             continue
         if word != name:  # the tagger knows the longer name (a mined one): take it
             return word if word.startswith(name) and tag in PERSON_TAGS and len(word) <= 4 else name
         after = text[start + len(name): start + len(name) + 1]
         nexts = {text[m.end(): m.end() + 1] for m in re.finditer(re.escape(name), text)}
-        lone = next((w for (w, _), s in zip(words, _offsets(words, text), strict=True)
+        lone = next((w for (w, _), s in zip(words, offsets, strict=True)
                      if s == start + len(name)), "")
         if len(name) == 2 and lone == after and HAN_RUN.fullmatch(after or "x") is not None \
                 and after not in _AFTER_NAME:
