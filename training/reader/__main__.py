@@ -14,6 +14,7 @@ import random
 import time
 from pathlib import Path
 
+from training.reader.data import Example
 from training.reader.train import TrainConfig
 
 DEFAULT_MRC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mrc"
@@ -58,7 +59,7 @@ def parse_repeats(values: list[str]) -> dict[str, int]:
     return out
 
 
-def repeated(examples: list, repeats: dict[str, int]) -> list:
+def repeated(examples: list[Example], repeats: dict[str, int]) -> list[Example]:
     """Each example ``repeats[example.source]`` times (once when its source is not named).
     Hard negatives are drawn before this, so a repeated question keeps one negative."""
     return [ex for ex in examples for _ in range(repeats.get(ex.source, 1))]
