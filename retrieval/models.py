@@ -110,6 +110,12 @@ class Citation:
     text: str = ""
     score: float = 0.0
 
+    @classmethod
+    def from_hit(cls, hit: Hit) -> Citation:
+        """The citation of a retrieved passage: its article, headline, date, source, text and score."""
+        c = hit.chunk
+        return cls(c.article_id, c.title, c.date, c.source, c.text, hit.score)
+
 
 @dataclass(frozen=True)
 class AnswerItem:
