@@ -38,3 +38,24 @@ def test_the_limit_and_the_year_range(tmp_path: Path) -> None:
     items = [{"id": str(i), "date": f"202{i % 4}0101", "title": "t", "text": TEXT} for i in range(12)]
     found = list(synthetic_examples(archive(tmp_path, items), ("2021", "2022"), 4, skip_first=0))
     assert len(found) == 4 and all(int(ex.qid.split(":")[1]) % 4 in (1, 2) for ex in found)
+
+
+def test_terse_questions_keep_the_words_nearest_the_span() -> None:
+    import random
+
+    from training.reader.synthetic import terse_question
+
+    rng = random.Random(0)
+    asked = {terse_question("上半年，全市实现地区生产总值", "", "多少", rng) for _ in range(6)}
+    # the light verb 实现 and the comma go; the nouns beside the amount stay
+    assert {q.rstrip("？") for q in asked} <= {"上半年全市地区生产总值多少", "全市地区生产总值多少"}
+    assert "中国" in terse_question("我国今年粮食产量达到", "", "多少", rng)
+    assert "与谁签订" in terse_question("星月集团与", "签订战略合作协议", "谁", rng)
+
+
+def test_terse_style_points_at_its_span(tmp_path: Path) -> None:
+    items = [{"id": "ok", "date": "20210105", "title": "5A级旅游景区", "text": TEXT}]
+    ex, = synthetic_examples(archive(tmp_path, items), ("2021", "2023"), 10, skip_first=0, style="terse")
+    (answer, at), = ex.answers
+    assert ex.qid == "syn-terse:ok" and ex.context[at : at + len(answer)] == answer
+    assert answer not in ex.question and len(ex.question) < 30

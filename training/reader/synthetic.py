@@ -3,6 +3,11 @@ person, place or organisation replaced by the matching question word (多少, �
 asks for that span in the article's passage. Half of the questions are also paired with the most
 similar other passage that lacks the answer ("no answer").
 
+Two styles:
+- ``cloze``: the whole clause with the span replaced (the question copies its clause);
+- ``terse``: only the clause's content words nearest the span, the way people type questions
+  (上半年全市地区生产总值多少), so the reader learns to match on a few words, not a copied clause.
+
 Only articles outside every evaluation window are used: not the first 800 items (xwlb800) and
 no item dated 2019 (the 2019 Q2 sets), so no question set's article is ever trained on.
 
@@ -30,12 +35,44 @@ _AMOUNT = re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?(?:%|元|美元|人|�
 _BOILERPLATE = re.compile(r"^(?:央视网消息|中国网络电视台消息)[（(]新闻联播[)）][:：]")
 # jieba tags → question word
 _QUESTION_WORD = {"nr": "谁", "ns": "哪里", "nt": "哪个单位"}
+# jieba tags a terse question keeps: nouns, names, verbs, times, numbers, abbreviations, set
+# phrases (粮食产量 is "l"), places (s)
+_CONTENT_TAGS = ("n", "v", "t", "m", "j", "l", "s", "eng")
+# verbs that carry no content of their own (实现 in 全市实现地区生产总值276亿元)
+_LIGHT_VERBS = frozenset({"是", "有", "进行", "实现", "达到", "完成", "开展", "表示", "指出", "认为", "成为"})
+TERSE_WORDS = 5  # content words kept, the nearest to the span
+
+
+def terse_question(before: str, after: str, wh: str, rng: random.Random) -> str:
+    """The content words of ``before`` + span + ``after`` nearest the span, with ``wh`` in the
+    span's place; a preposition just before the span stays (与谁签约), so does 我国 as 中国."""
+    import jieba.posseg
+
+    left = [(w, t) for w, t in jieba.posseg.lcut(before)]
+    right = [(w, t) for w, t in jieba.posseg.lcut(after)]
+
+    def content(words: list[tuple[str, str]]) -> list[tuple[int, str]]:
+        return [(i, w) for i, (w, t) in enumerate(words)
+                if (t.startswith(_CONTENT_TAGS) or w == "我国") and w not in _LIGHT_VERBS and w.strip()]
+
+    kept_left = content(left)
+    kept_right = content(right)
+    if left and left[-1][1] == "p":  # the preposition that governs the span
+        kept_left.append((len(left) - 1, left[-1][0]))
+    # distance from the span: words to its left count from the end
+    ranked = sorted([(len(left) - i, "l", i, w) for i, w in kept_left] + [(i + 1, "r", i, w) for i, w in kept_right])
+    keep = ranked[: TERSE_WORDS + rng.choice((-1, 0, 0, 1))]
+    words_left = [w for _, w in sorted((i, w) for _, side, i, w in keep if side == "l")]
+    words_right = [w for _, w in sorted((i, w) for _, side, i, w in keep if side == "r")]
+    question = "".join(words_left) + wh + "".join(words_right)
+    return question.replace("我国", "中国") + rng.choice(("？", "？", ""))
 
 
 def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: int = 5,
-                       skip_first: int = SKIPPED_FIRST) -> Iterator[Example]:
+                       skip_first: int = SKIPPED_FIRST, style: str = "cloze") -> Iterator[Example]:
     """At most one question per article (a random candidate span), ``limit`` in all, from the
-    items dated within ``years`` (inclusive, "2021"–"2023"), never 2019 nor the first ``skip_first``."""
+    items dated within ``years`` (inclusive, "2021"–"2023"), never 2019 nor the first ``skip_first``.
+    ``style`` is ``cloze`` or ``terse`` (module docstring)."""
     import jieba.posseg
 
     rng = random.Random(seed)
@@ -69,7 +106,12 @@ def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: 
                 by_word.setdefault(cand[4], []).append(cand)
             # one question word first, then one of its spans: amounts would otherwise dominate
             clause, at, answer, offset, wh = rng.choice(by_word[rng.choice(sorted(by_word))])
-            question = clause[:offset] + wh + clause[offset + len(answer):] + "？"
+            if style == "terse":
+                question = terse_question(clause[:offset], clause[offset + len(answer):], wh, rng)
+            else:
+                question = clause[:offset] + wh + clause[offset + len(answer):] + "？"
+            if len(question.strip("？")) <= len(wh) + 1:  # nothing left to ask about
+                continue
             start = at + text[at:].index(clause) + offset
             lo = max(0, min(start - PASSAGE_CHARS // 2, len(text) - PASSAGE_CHARS))
             title = str(item.get("title", "")).strip()
@@ -79,8 +121,8 @@ def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: 
             if passage[answer_at : answer_at + len(answer)] != answer or passage.count(answer) != 1:
                 continue
             made += 1
-            yield Example(f"syn:{item['id']}", question, passage, ((answer, answer_at),), f"syn:{item['id']}",
-                          source="synthetic")
+            qid = f"syn:{item['id']}" if style == "cloze" else f"syn-{style}:{item['id']}"
+            yield Example(qid, question, passage, ((answer, answer_at),), qid, source="synthetic")
 
 
 def main() -> None:
@@ -91,9 +133,12 @@ def main() -> None:
     ap.add_argument("--years", default="2021-2023", help="FROM-TO, never including 2019")
     ap.add_argument("--limit", type=int, default=4000)
     ap.add_argument("--negatives", type=float, default=0.5)
+    ap.add_argument("--style", choices=("cloze", "terse"), default="cloze")
+    ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
     first, _, last = args.years.partition("-")
-    examples = list(synthetic_examples(args.archive, (first, last or first), args.limit))
+    examples = list(synthetic_examples(args.archive, (first, last or first), args.limit, args.seed,
+                                       style=args.style))
     negatives = hard_negatives(examples, args.negatives)
     write_jsonl_examples(args.out, examples + negatives)
     print(f"{len(examples)} questions + {len(negatives)} no-answer pairs → {args.out}")
