@@ -59,3 +59,13 @@ def test_terse_style_points_at_its_span(tmp_path: Path) -> None:
     (answer, at), = ex.answers
     assert ex.qid == "syn-terse:ok" and ex.context[at : at + len(answer)] == answer
     assert answer not in ex.question and len(ex.question) < 30
+
+
+def test_terse_amounts_ask_with_their_measure_word_and_subjects_may_come_last() -> None:
+    import random
+
+    from training.reader.synthetic import asked_amount, terse_question
+
+    assert (asked_amount("10人"), asked_amount("31个"), asked_amount("2000亿元")) == ("多少人", "多少个", "多少")
+    asked = {terse_question("", "起草一份文件", "哪个单位", random.Random(seed)).rstrip("？") for seed in range(12)}
+    assert asked == {"哪个单位起草一份文件", "起草一份文件的是哪个单位"}

@@ -41,6 +41,7 @@ _CONTENT_TAGS = ("n", "v", "t", "m", "j", "l", "s", "eng")
 # verbs that carry no content of their own (实现 in 全市实现地区生产总值276亿元)
 _LIGHT_VERBS = frozenset({"是", "有", "进行", "实现", "达到", "完成", "开展", "表示", "指出", "认为", "成为"})
 TERSE_WORDS = 5  # content words kept, the nearest to the span
+_MEASURE_WORDS = frozenset("个名人家项件次台辆座所户天倍吨")
 
 
 def terse_question(before: str, after: str, wh: str, rng: random.Random) -> str:
@@ -64,8 +65,17 @@ def terse_question(before: str, after: str, wh: str, rng: random.Random) -> str:
     keep = ranked[: TERSE_WORDS + rng.choice((-1, 0, 0, 1))]
     words_left = [w for _, w in sorted((i, w) for _, side, i, w in keep if side == "l")]
     words_right = [w for _, w in sorted((i, w) for _, side, i, w in keep if side == "r")]
-    question = "".join(words_left) + wh + "".join(words_right)
+    if not words_left and words_right and rng.random() < 0.5:
+        # the span was the subject: 起草一份文件的是哪个单位, as often as 哪个单位起草一份文件
+        question = "".join(words_right) + "的是" + wh
+    else:
+        question = "".join(words_left) + wh + "".join(words_right)
     return question.replace("我国", "中国") + rng.choice(("？", "？", ""))
+
+
+def asked_amount(answer: str) -> str:
+    """The question word for an amount, with its measure word: 10人 → 多少人, 31个 → 多少个."""
+    return "多少" + answer[-1] if answer[-1] in _MEASURE_WORDS else "多少"
 
 
 def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: int = 5,
@@ -107,6 +117,7 @@ def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: 
             # one question word first, then one of its spans: amounts would otherwise dominate
             clause, at, answer, offset, wh = rng.choice(by_word[rng.choice(sorted(by_word))])
             if style == "terse":
+                wh = asked_amount(answer) if wh == "多少" else wh
                 question = terse_question(clause[:offset], clause[offset + len(answer):], wh, rng)
             else:
                 question = clause[:offset] + wh + clause[offset + len(answer):] + "？"
