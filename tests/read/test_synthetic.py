@@ -69,3 +69,12 @@ def test_terse_amounts_ask_with_their_measure_word_and_subjects_may_come_last() 
     assert (asked_amount("10人"), asked_amount("31个"), asked_amount("2000亿元")) == ("多少人", "多少个", "多少")
     asked = {terse_question("", "起草一份文件", "哪个单位", random.Random(seed)).rstrip("？") for seed in range(12)}
     assert asked == {"哪个单位起草一份文件", "起草一份文件的是哪个单位"}
+
+
+def test_only_believable_names_are_asked_about() -> None:
+    from training.reader.synthetic import plausible_name
+
+    assert plausible_name("王志军", "nr") and plausible_name("安东尼奥·古特雷斯", "nr")
+    assert not plausible_name("严格执行", "nr") and not plausible_name("祝贺", "nr")
+    assert plausible_name("国务院", "nt") and plausible_name("浙江大学", "nt")
+    assert not plausible_name("新生事物", "nt")

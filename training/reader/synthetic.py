@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from retrieval.lexicon.words import word_list, word_set
 from training.reader.data import Example, hard_negatives, write_jsonl_examples
 
 SKIPPED_FIRST = 800  # xwlb800 is the archive's first 800 items
@@ -42,6 +43,8 @@ _CONTENT_TAGS = ("n", "v", "t", "m", "j", "l", "s", "eng")
 _LIGHT_VERBS = frozenset({"是", "有", "进行", "实现", "达到", "完成", "开展", "表示", "指出", "认为", "成为"})
 TERSE_WORDS = 5  # content words kept, the nearest to the span
 _MEASURE_WORDS = frozenset("个名人家项件次台辆座所户天倍吨")
+_SURNAMES = frozenset(word_list("surnames")[:120])  # the common ones: 祝贺, 施策 are no names
+_ORG_ENDINGS = tuple(word_set("org_suffixes") | set("会院委署社所队军党团台网处"))
 
 
 def terse_question(before: str, after: str, wh: str, rng: random.Random) -> str:
@@ -71,6 +74,17 @@ def terse_question(before: str, after: str, wh: str, rng: random.Random) -> str:
     else:
         question = "".join(words_left) + wh + "".join(words_right)
     return question.replace("我国", "中国") + rng.choice(("？", "？", ""))
+
+
+def plausible_name(word: str, tag: str) -> bool:
+    """Whether jieba's person or organisation tag is believable: a person's name starts with a
+    common surname (or is a transliteration with ·), an organisation's ends like one. jieba tags
+    严格执行 and 祝贺 as names, and 新生事物 as an organisation."""
+    if tag == "nr":
+        return "·" in word or (len(word) <= 3 and word[0] in _SURNAMES)
+    if tag == "nt":
+        return any(word.endswith(suffix) for suffix in _ORG_ENDINGS)
+    return True
 
 
 def asked_amount(answer: str) -> str:
@@ -107,7 +121,8 @@ def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: 
                     for a in _AMOUNT.finditer(clause):
                         candidates.append((clause, at, a.group(), a.start(), "多少"))
                     for word, tag in jieba.posseg.lcut(clause):
-                        if tag in _QUESTION_WORD and 2 <= len(word) <= 12 and clause.count(word) == 1:
+                        if tag in _QUESTION_WORD and 2 <= len(word) <= 12 and clause.count(word) == 1 \
+                                and plausible_name(word, tag):
                             candidates.append((clause, at, word, clause.index(word), _QUESTION_WORD[tag]))
             if not candidates:
                 continue
