@@ -78,3 +78,5 @@ def test_only_believable_names_are_asked_about() -> None:
     assert not plausible_name("严格执行", "nr") and not plausible_name("祝贺", "nr")
     assert plausible_name("国务院", "nt") and plausible_name("浙江大学", "nt")
     assert not plausible_name("新生事物", "nt")
+    assert plausible_name("北京", "ns") and plausible_name("古山镇", "ns") and plausible_name("苏联", "ns") is False
+    assert not plausible_name("依法治国", "ns") and not plausible_name("深度", "ns")

@@ -44,6 +44,8 @@ _LIGHT_VERBS = frozenset({"是", "有", "进行", "实现", "达到", "完成", 
 TERSE_WORDS = 5  # content words kept, the nearest to the span
 _MEASURE_WORDS = frozenset("个名人家项件次台辆座所户天倍吨")
 _SURNAMES = frozenset(word_list("surnames")[:120])  # the common ones: 祝贺, 施策 are no names
+_KNOWN_PLACES = word_set("countries") | word_set("provinces")
+_PLACE_ENDINGS = frozenset("省市县区镇乡村州岛湾港山江河湖")
 _ORG_ENDINGS = tuple(word_set("org_suffixes") | set("会院委署社所队军党团台网处"))
 
 
@@ -84,6 +86,8 @@ def plausible_name(word: str, tag: str) -> bool:
         return "·" in word or (len(word) <= 3 and word[0] in _SURNAMES)
     if tag == "nt":
         return any(word.endswith(suffix) for suffix in _ORG_ENDINGS)
+    if tag == "ns":  # 依法治国, 深度 are tagged as places
+        return word in _KNOWN_PLACES or word[-1] in _PLACE_ENDINGS
     return True
 
 
@@ -136,7 +140,7 @@ def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: 
                 question = terse_question(clause[:offset], clause[offset + len(answer):], wh, rng)
             else:
                 question = clause[:offset] + wh + clause[offset + len(answer):] + "？"
-            if len(question.strip("？")) <= len(wh) + 1:  # nothing left to ask about
+            if len(question.strip("？").replace("的是", "")) < len(wh) + 4:  # too little left to ask about
                 continue
             start = at + text[at:].index(clause) + offset
             lo = max(0, min(start - PASSAGE_CHARS // 2, len(text) - PASSAGE_CHARS))
