@@ -135,6 +135,8 @@ def synthetic_examples(archive: Path, years: tuple[str, str], limit: int, seed: 
                 by_word.setdefault(cand[4], []).append(cand)
             # one question word first, then one of its spans: amounts would otherwise dominate
             clause, at, answer, offset, wh = rng.choice(by_word[rng.choice(sorted(by_word))])
+            if "、" in clause[max(0, offset - 1) : offset + len(answer) + 1]:
+                continue  # one item of an enumeration (北京、河北、辽宁): any item would answer
             if style == "terse":
                 wh = asked_amount(answer) if wh == "多少" else wh
                 question = terse_question(clause[:offset], clause[offset + len(answer):], wh, rng)
