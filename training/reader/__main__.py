@@ -38,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--mrc-share", type=float, default=1.0, help="share of the CMRC/DRCD training questions used")
     p.add_argument("--init", type=Path, help="start from these packed reader weights instead of the head-less base")
     p.add_argument("--negatives", type=float, default=0.5, help="share of questions given a hard-negative passage")
+    p.add_argument("--cut-negatives", type=float, default=0.0,
+                   help="share of questions also asked of their own passage with the answer's sentence cut out")
     p.add_argument("--validation", type=int, default=300, help="questions held out (whole articles) for validation")
     p.add_argument("--eval-only", action="store_true", help="skip training; evaluate run-dir/reader.safetensors")
     p.add_argument("--eval-limit", type=int, help="evaluate on the first N CMRC dev questions only")
@@ -93,7 +95,8 @@ def main() -> None:
     extra = [ex for path in args.extra for ex in data.read_jsonl_examples(path)] * args.extra_repeat
     weights = run_dir / "reader.safetensors"
     if not args.eval_only:
-        write_config(run_dir, config, {"negatives": args.negatives, "validation": args.validation,
+        write_config(run_dir, config, {"negatives": args.negatives, "cut_negatives": args.cut_negatives,
+                                       "validation": args.validation,
                                        "extra": [str(p) for p in args.extra], "init": str(args.init or ""),
                                        "mrc_share": args.mrc_share, "extra_repeat": args.extra_repeat,
                                        "repeat": repeats})
@@ -102,6 +105,7 @@ def main() -> None:
             features = Features.load(str(feature_file))
         else:
             negatives = data.hard_negatives(mrc_train, args.negatives) if args.negatives > 0 else []
+            negatives += data.cut_negatives(mrc_train, args.cut_negatives) if args.cut_negatives > 0 else []
             train_examples = repeated(mrc_train, repeats) + extra
             features = make_features(maker, train_examples + negatives)
             features.save(str(run_dir / "features.tmp.npz"))

@@ -1,5 +1,7 @@
 """Reading-comprehension examples: SQuAD-format files → :class:`Example`, and made "no answer"
-examples (a question against the most similar other passage that lacks its answer).
+examples: a question against the most similar other passage that lacks its answer
+(:func:`hard_negatives`), or against its own passage with the answer's sentence cut out
+(:func:`cut_negatives`).
 
 Sources and licences (``../shared/data/mrc/README.md``): CMRC 2018 trial and dev (CC BY-SA 4.0),
 DRCD dev and test (CC BY-SA 3.0, traditional script, converted with OpenCC ``t2s``; an answer is
@@ -113,6 +115,35 @@ def hard_negatives(examples: Sequence[Example], fraction: float = 1.0, seed: int
                 out.append(replace(ex, qid=ex.qid + "#neg", context=text, answers=(),
                                    meta={"answers_elsewhere": [a for a, _ in ex.answers]}))
                 break
+    return out
+
+
+_SENTENCE_END = "。！？!?\n"
+
+
+def cut_negatives(examples: Sequence[Example], fraction: float = 1.0, seed: int = 11,
+                  min_chars: int = 40) -> list[Example]:
+    """For a ``fraction`` of the answerable questions, the question against its *own* passage with
+    every sentence that holds an answer cut out: the same topic and wording around it, without the
+    fact (how the project's answer-absent questions look, SQuAD 2.0's adversarial kind). Skipped
+    when an answer's text is still elsewhere in the passage, or under ``min_chars`` remain.
+    Returns no-answer :class:`Example` objects, ``qid`` suffixed ``#cut``."""
+    rng = random.Random(seed)
+    out = []
+    for ex in examples:
+        if not ex.answers or rng.random() >= fraction:
+            continue
+        keep = [True] * len(ex.context)
+        for text, start in ex.answers:
+            lo = max((ex.context.rfind(c, 0, start) for c in _SENTENCE_END), default=-1) + 1
+            ends = [i for c in _SENTENCE_END if (i := ex.context.find(c, start + len(text))) >= 0]
+            hi = min(ends) + 1 if ends else len(ex.context)
+            keep[lo:hi] = [False] * (hi - lo)
+        context = "".join(ch for ch, kept in zip(ex.context, keep, strict=True) if kept)
+        if len(context) < min_chars or any(text in context for text, _ in ex.answers):
+            continue
+        out.append(replace(ex, qid=ex.qid + "#cut", context=context, answers=(),
+                           meta={"answers_elsewhere": [a for a, _ in ex.answers]}))
     return out
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from retrieval.lexicon.words import word_list, word_set
-from training.reader.data import Example, hard_negatives, write_jsonl_examples
+from training.reader.data import Example, cut_negatives, hard_negatives, write_jsonl_examples
 
 SKIPPED_FIRST = 800  # xwlb800 is the archive's first 800 items
 SKIPPED_YEARS = ("2019",)  # the xwlb2019q2* sets' window
@@ -165,6 +165,8 @@ def main() -> None:
     ap.add_argument("--years", default="2021-2023", help="FROM-TO, never including 2019")
     ap.add_argument("--limit", type=int, default=4000)
     ap.add_argument("--negatives", type=float, default=0.5)
+    ap.add_argument("--cut-negatives", type=float, default=0.0,
+                    help="share of questions also asked of their passage with the answer's sentence cut out")
     ap.add_argument("--style", choices=("cloze", "terse"), default="cloze")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
@@ -172,8 +174,9 @@ def main() -> None:
     examples = list(synthetic_examples(args.archive, (first, last or first), args.limit, args.seed,
                                        style=args.style))
     negatives = hard_negatives(examples, args.negatives)
-    write_jsonl_examples(args.out, examples + negatives)
-    print(f"{len(examples)} questions + {len(negatives)} no-answer pairs → {args.out}")
+    cut = cut_negatives(examples, args.cut_negatives) if args.cut_negatives > 0 else []
+    write_jsonl_examples(args.out, examples + negatives + cut)
+    print(f"{len(examples)} questions + {len(negatives)} no-answer pairs + {len(cut)} cut passages → {args.out}")
 
 
 if __name__ == "__main__":
