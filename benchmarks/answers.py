@@ -48,9 +48,10 @@ from pathlib import Path
 from benchmarks.latency import percentile
 from bot.runtime import make_service
 from bot.settings import Settings
-from retrieval.evaluate import EvalQuestion, EvalResult, EvalRow, evaluate, load_questions
+from retrieval.evaluate import EvalQuestion, EvalResult, EvalRow, evaluate, groups_present, load_questions
 from retrieval.models import Answer
 from retrieval.qa.reading import DEFAULT_MARGIN
+from retrieval.qa.rules import SPAN_MARGIN
 from retrieval.read.reader import Reader, load_reader
 from retrieval.service import NewsQA
 
@@ -281,6 +282,7 @@ class Services:
         self.work, self.model_cache, self.rebuild = work, model_cache, rebuild
         self.reader_weights = reader_weights
         self.reader_margin = DEFAULT_MARGIN if reader_margin is None else reader_margin
+        self.span_margin = SPAN_MARGIN if reader_margin is None else reader_margin
         self.first: NewsQA | None = None
         self._by_key: dict[str, NewsQA] = {}
         self._reader: Reader | None = None
@@ -293,8 +295,11 @@ class Services:
             return rules
         key = f"{corpus.key}:{answerer}"
         if key not in self._by_key:
+            hybrid = answerer == "hybrid"  # the rules decide, the reader picks the short answer
             self._by_key[key] = NewsQA(rules.index_root, lambda: rules.encoder.loaded, model_name=rules.model_name,
-                                       reader_factory=self.reader, reader_margin=self.reader_margin)
+                                       reader_factory=self.reader,
+                                       reader_margin=self.span_margin if hybrid else self.reader_margin,
+                                       reader_role="spans" if hybrid else "decides")
         return self._by_key[key]
 
     def reader(self) -> Reader:
@@ -374,6 +379,7 @@ class Asked:
     question: Question
     row: EvalRow
     kind: str
+    short: str = ""  # the answer's 答：… span, if it gave one
 
 
 @dataclass
@@ -390,7 +396,7 @@ def run_set(bench: BenchSet, services: Services, answerer: str = "rules") -> Set
         recorder = Recorder(services.over(job.corpus, answerer))
         log(f"{bench.name} ({answerer}): asking {len(job.questions)} questions of {job.corpus.key}")
         scored = evaluate(recorder, [q.scored for q in job.questions], k=K)
-        result.asked += [Asked(q, row, a.kind)
+        result.asked += [Asked(q, row, a.kind, str((a.extra or {}).get("short_answer") or "") if a.found else "")
                          for q, row, a in zip(job.questions, scored.rows, recorder.answers, strict=True)]
     result.asked.sort(key=lambda a: a.question.order)
     log(f"{bench.name}: {len(result.asked)} questions in {time.perf_counter() - started:.0f} s")
@@ -419,6 +425,8 @@ class Figures:
     p50_ms: float
     p95_ms: float
     note: str
+    short_given: int = 0  # answerable one-fact questions answered with a short 答：… span
+    short_correct: int = 0  # … whose span holds an accepted spelling
 
 
 def split_figures(result: SetResult) -> list[Figures]:
@@ -431,6 +439,7 @@ def split_figures(result: SetResult) -> list[Figures]:
 def figures(bench: BenchSet, split: str, asked: Sequence[Asked], answerer: str = "rules") -> Figures:
     rows = [a.row for a in asked]
     m = EvalResult(K, rows).metrics
+    shorts = [a for a in asked if a.short and len(a.question.scored.answers) == 1]
     times = [r.took_ms for r in rows]
     return Figures(
         set=bench.name, split=split, answerer=answerer, measure_only=bench.measure_only,
@@ -440,6 +449,8 @@ def figures(bench: BenchSet, split: str, asked: Sequence[Asked], answerer: str =
         declined=sum(not r.found for r in rows if r.type == "unanswerable"),
         decline_rate=float(m["decline_rate"]),
         p50_ms=percentile(times, 50), p95_ms=percentile(times, 95), note=bench.note,
+        short_given=sum(1 for a in shorts), short_correct=sum(groups_present(a.question.scored.answers, a.short)
+                                                               for a in shorts),
     )
 
 
@@ -450,14 +461,15 @@ def pct(value: float, n: int) -> str:
 def table(rows: Sequence[Figures]) -> str:
     lines = [
         "| set | split | answerer | answerable | accuracy | evidence@5 | false declines | unanswerable "
-        "| decline rate | p50 ms | p95 ms | note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| decline rate | short 答 right / given | p50 ms | p95 ms | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.set} | {r.split} | {r.answerer} | {r.answerable} | {pct(r.answer_accuracy, r.answerable)} "
             f"| {pct(r.evidence_recall_at_5, r.answerable)} | {r.false_declines} | {r.unanswerable} "
-            f"| {pct(r.decline_rate, r.unanswerable)} | {r.p50_ms:.0f} | {r.p95_ms:.0f} | {r.note} |"
+            f"| {pct(r.decline_rate, r.unanswerable)} | {r.short_correct} / {r.short_given} "
+            f"| {r.p50_ms:.0f} | {r.p95_ms:.0f} | {r.note} |"
         )
     return "\n".join(lines)
 
@@ -527,13 +539,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--model-cache", type=Path, default=REPO / "data/models")
     ap.add_argument("--work", type=Path, default=REPO / "data/bench/answers")
     ap.add_argument("--answerers", default="rules,model",
-                    help="who answers, side by side: rules (hand-written), model (the trained reader)")
+                    help="who answers, side by side: rules (hand-written), model (the trained reader), "
+                         "hybrid (the rules decide, the reader picks the short answer)")
     ap.add_argument("--reader-weights", type=Path, default=None, help="reader weights (default: the shipped ones)")
     ap.add_argument("--reader-margin", type=float, default=None, help="the reader's no-answer margin")
     args = ap.parse_args(argv)
     args.answerers = [a.strip() for a in args.answerers.split(",") if a.strip()]
-    if not args.answerers or not set(args.answerers) <= {"rules", "model"}:
-        ap.error("--answerers takes rules, model or both")
+    if not args.answerers or not set(args.answerers) <= {"rules", "model", "hybrid"}:
+        ap.error("--answerers takes rules, model and hybrid, comma-separated")
     args.sets = names(ap, args.sets) or list(SET_NAMES)
     args.details = names(ap, args.details)
     if not set(args.details) <= set(args.sets):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.settings import Settings
 from retrieval.qa.reading import DEFAULT_MARGIN
+from retrieval.qa.rules import SPAN_MARGIN
 from retrieval.service import NewsQA
 
 
@@ -34,6 +35,14 @@ def make_service(settings: Settings) -> NewsQA:
         model_name=settings.embedding_model,
         max_question_chars=settings.max_question_chars,
         sentence_vectors=settings.sentence_vectors,
-        reader_factory=reader_factory if settings.answer_reader == "model" else None,
-        reader_margin=DEFAULT_MARGIN if settings.reader_margin is None else settings.reader_margin,
+        reader_factory=reader_factory if settings.answer_reader in ("model", "hybrid") else None,
+        reader_margin=reader_margin(settings),
+        reader_role="spans" if settings.answer_reader == "hybrid" else "decides",
     )
+
+
+def reader_margin(settings: Settings) -> float:
+    """READER_MARGIN, else the calibrated default of the reader's role (docs/reader.md)."""
+    if settings.reader_margin is not None:
+        return settings.reader_margin
+    return SPAN_MARGIN if settings.answer_reader == "hybrid" else DEFAULT_MARGIN

@@ -18,7 +18,7 @@ from retrieval.index.article_index import ArticleIndex, load_index
 from retrieval.index.build import BuildReport, PassageEncoder, update_index
 from retrieval.index.store import IndexMissingError
 from retrieval.models import Answer, Hit, ProgressFn
-from retrieval.qa.answer import Answerer
+from retrieval.qa.answer import Answerer, ReaderRole
 from retrieval.qa.reading import DEFAULT_MARGIN
 from retrieval.read.reader import Reader, ReadSpan
 from retrieval.search import HybridSearcher, QueryEncoder
@@ -99,11 +99,14 @@ class NewsQA:
         sentence_vectors: bool = True,
         reader_factory: Callable[[], Reader] | None = None,
         reader_margin: float = DEFAULT_MARGIN,
+        reader_role: ReaderRole = "decides",
     ) -> None:
         self.index_root = index_root
         # None: the rules answer (retrieval.qa.answer); else the trained reader decides
+        # (reader_role "decides") or picks the short answer in the rules' sentence ("spans")
         self.reader = LazyReader(reader_factory) if reader_factory is not None else None
         self.reader_margin = reader_margin
+        self.reader_role: ReaderRole = reader_role
         self.sentence_vectors = sentence_vectors
         self.model_name = model_name
         self.max_question_chars = max_question_chars
@@ -132,7 +135,8 @@ class NewsQA:
         return index.path
 
     def _answerer(self, searcher: HybridSearcher) -> Answerer:
-        return Answerer(searcher, self.max_question_chars, reader=self.reader, reader_margin=self.reader_margin)
+        return Answerer(searcher, self.max_question_chars, reader=self.reader, reader_margin=self.reader_margin,
+                        reader_role=self.reader_role)
 
     @property
     def loaded(self) -> _Loaded:
@@ -154,8 +158,11 @@ class NewsQA:
         return answer.with_timing((time.perf_counter() - started) * 1000)
 
     def warm_up(self) -> None:
-        """Load model and index and run one query, so the first user does not wait."""
+        """Load model, index and reader (exporting its graph the first time) and run one query,
+        so the first user does not wait."""
         self.ask("永康")
+        if self.reader is not None:
+            _ = self.reader.loaded
 
     def reindex(self, corpus: Path, *, rebuild: bool = False, progress: ProgressFn | None = None) -> BuildReport:
         """Update the index on disk, then swap it in (unless nothing changed)."""

@@ -11,6 +11,8 @@ Nothing is generated: every answer is the archive's own words, with sources, or 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from retrieval.lexicon.places import find_countries, find_provinces
 from retrieval.lexicon.words import word_set
 from retrieval.models import Answer, Citation
@@ -26,22 +28,26 @@ from retrieval.read.reader import SpanReader
 from retrieval.search import HybridSearcher
 from retrieval.text import has_text
 
-__all__ = ["NOT_FOUND", "SOURCES_SHOWN", "Answerer"]
+__all__ = ["NOT_FOUND", "SOURCES_SHOWN", "Answerer", "ReaderRole"]
+
+ReaderRole = Literal["decides", "spans"]
 
 
 class Answerer:
     """Answers questions from one searcher's index."""
 
     def __init__(self, searcher: HybridSearcher, max_question_chars: int = 500, reader: SpanReader | None = None,
-                 reader_margin: float = reading.DEFAULT_MARGIN) -> None:
+                 reader_margin: float = reading.DEFAULT_MARGIN, reader_role: ReaderRole = "decides") -> None:
         self.searcher = searcher
         self.index = searcher.index
         self.max_question_chars = max_question_chars
-        # with a reader, factoid and typed-list answers are read (retrieval.qa.reading); the
-        # person-visit aggregation and the rules (retrieval.qa.rules) serve only without one
-        self.reader = reader
+        # reader_role "decides": factoid and typed-list answers are read (retrieval.qa.reading);
+        # "spans": the rules decide, and the reader picks the short answer in their sentence
+        # (retrieval.qa.rules). The person-visit aggregation serves either way.
+        self.reader = reader if reader_role == "decides" else None
         self.reader_margin = reader_margin
-        self.rules = RuleAnswerer(searcher)
+        self.rules = (RuleAnswerer(searcher, span_reader=reader, span_margin=reader_margin)
+                      if reader is not None and reader_role == "spans" else RuleAnswerer(searcher))
 
     # -- answering -----------------------------------------------------------------------------
 
