@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=500, ge=10, le=10_000)
 
     # Who decides answers (docs/reader.md): "model", the trained reader (a span that beats "no
-    # answer" by READER_MARGIN logits), or "rules", the hand-written rules it replaced (baseline).
-    answer_reader: Literal["model", "rules"] = "rules"
+    # answer" by READER_MARGIN logits); "rules", the hand-written rules (baseline); "hybrid", the
+    # rules decide whether and which sentence, the reader picks the short answer (答：…) in it.
+    answer_reader: Literal["model", "rules", "hybrid"] = "hybrid"
     reader_backend: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
     reader_margin: float | None = None  # unset: the calibrated margin shipped with the weights
     reader_threads: int = Field(default=0, ge=0, le=256)

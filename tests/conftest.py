@@ -34,6 +34,11 @@ from tests.paths import CORPUS_DIR, REPO
 if TYPE_CHECKING:
     from retrieval.embed.encoder import Embedder
 
+# The default ANSWER_READER is "hybrid" (the shipped reader picks the short answer). Tests of the
+# rules, the bot and the CLI run with the rules alone, so that no unit test exports or loads the
+# reader; the reader's own tests (tests/qa/test_hybrid.py, tests/read/test_shipped.py, slow) set it.
+os.environ.setdefault("ANSWER_READER", "rules")
+
 
 def _malloc_trim() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)``, or None elsewhere (musl, macOS)."""
