@@ -184,7 +184,11 @@ def answered(question: str, answer: Answer, lexicon: Lexicon, tagged: Tagger) ->
                             people=people)
         place = one if one and _reads_as_place(one, kind, analysis.focus, lexicon, tagged) else ""
         return Answered(asked, place=place, place_kind=kind)
-    short = str(answer.extra.get("short_answer", ""))
+    # where the reader named the short answer (ANSWER_READER=hybrid), the rules' span of the asked
+    # type, or none: a follow-up's 他/那里 needs an entity whose type is known, and the reader's
+    # span has none
+    short = str(answer.extra["typed_answer"] if "typed_answer" in answer.extra
+                else answer.extra.get("short_answer", ""))
     sentence = _answer_sentence(answer)
     if asked == "person":
         if not short or not _reads_as_person(short, lexicon, tagged) or short in question:

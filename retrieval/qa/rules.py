@@ -146,6 +146,9 @@ class RuleAnswerer:
         short = best.spans[0].text if near else ("是" if analysis.answer_type == "yesno" else "")
         if self.span_reader is not None and not parsed.is_list and analysis.answer_type != "yesno":
             read = self._read_span(question, best, extra)
+            if read and read != short:
+                # the rules' span of the asked type (or none): what a follow-up's 他/那里 may mean
+                extra["typed_answer"] = short
             short = read or short
         if short:
             extra["short_answer"] = short

@@ -54,6 +54,17 @@ def test_a_who_question_answered_with_nobody_asks_back_instead_of_the_older_pers
     assert resolve(state, "他说了什么", LEXICON, TAGGED).message == ASK_WHO
 
 
+def test_with_a_reader_named_short_answer_the_rules_typed_span_is_the_antecedent() -> None:
+    q = "朱志杰调研时哪位副市长陪同"
+    text = "副市长张三陪同调研，李四介绍了情况。"
+    read = Answer(q, True, f"答：李四\n{text}", kind="factoid", citations=CITED,
+                  extra={"short_answer": "李四", "typed_answer": "张三"})
+    assert resolve(state_after(q, read), "他分管什么", LEXICON, TAGGED).question == "张三分管什么"
+    untyped = Answer(q, True, f"答：李四\n{text}", kind="factoid", citations=CITED,
+                     extra={"short_answer": "李四", "typed_answer": ""})
+    assert resolve(state_after(q, untyped), "他分管什么", LEXICON, TAGGED).message == ASK_WHO
+
+
 def test_a_name_the_tagger_cut_short_is_completed_from_the_text() -> None:
     text = "我们要为大家介绍一位支教老师谢彬蓉。谢彬蓉曾当过兵。"
     assert complete_name("谢彬", text, TAGGED) == "谢彬蓉"

@@ -38,6 +38,8 @@ def test_a_confident_span_in_the_rules_sentence_is_the_short_answer(hybrid, rule
     # the same decision and sentence as the rules; only the short answer is the reader's
     assert answer.text == f"答：小米、三行资本\n{sentence}"
     assert answer.extra["short_answer"] == "小米、三行资本"
+    # the rules' own typed span (or none) stays for follow-ups (retrieval.dialogue.referents)
+    assert answer.extra["typed_answer"] == rules_answer.extra.get("short_answer", "")
     assert answer.citations == rules_answer.citations
     assert reader.calls == [(SIGNED, 1)]  # one passage read: the one the sentence is from
 
