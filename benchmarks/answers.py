@@ -329,7 +329,7 @@ class Services:
         if self.first is None:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, corpus_dir=corpus_dir, data_dir=home, index_dir=index_dir,
-                model_cache_dir=self.model_cache,
+                model_cache_dir=self.model_cache, answer_reader="rules",  # the baseline; readers in over()
             )
             self.first = make_service(settings)
             return self.first
