@@ -50,8 +50,7 @@ from bot.runtime import make_service
 from bot.settings import Settings
 from retrieval.evaluate import EvalQuestion, EvalResult, EvalRow, evaluate, groups_present, load_questions
 from retrieval.models import Answer
-from retrieval.qa.reading import DEFAULT_MARGIN
-from retrieval.qa.rules import SPAN_MARGIN
+from retrieval.qa.answer import DEFAULT_MARGINS, ReaderRole
 from retrieval.read.reader import Reader, load_reader
 from retrieval.service import NewsQA
 
@@ -281,8 +280,7 @@ class Services:
                  reader_margin: float | None = None) -> None:
         self.work, self.model_cache, self.rebuild = work, model_cache, rebuild
         self.reader_weights = reader_weights
-        self.reader_margin = DEFAULT_MARGIN if reader_margin is None else reader_margin
-        self.span_margin = SPAN_MARGIN if reader_margin is None else reader_margin
+        self.reader_margin = reader_margin  # None: each reader role's calibrated default
         self.first: NewsQA | None = None
         self._by_key: dict[str, NewsQA] = {}
         self._reader: Reader | None = None
@@ -295,11 +293,11 @@ class Services:
             return rules
         key = f"{corpus.key}:{answerer}"
         if key not in self._by_key:
-            hybrid = answerer == "hybrid"  # the rules decide, the reader picks the short answer
+            # hybrid: the rules decide, the reader picks the short answer
+            role: ReaderRole = "spans" if answerer == "hybrid" else "decides"
+            margin = DEFAULT_MARGINS[role] if self.reader_margin is None else self.reader_margin
             self._by_key[key] = NewsQA(rules.index_root, lambda: rules.encoder.loaded, model_name=rules.model_name,
-                                       reader_factory=self.reader,
-                                       reader_margin=self.span_margin if hybrid else self.reader_margin,
-                                       reader_role="spans" if hybrid else "decides")
+                                       reader_factory=self.reader, reader_margin=margin, reader_role=role)
         return self._by_key[key]
 
     def reader(self) -> Reader:
@@ -449,7 +447,7 @@ def figures(bench: BenchSet, split: str, asked: Sequence[Asked], answerer: str =
         declined=sum(not r.found for r in rows if r.type == "unanswerable"),
         decline_rate=float(m["decline_rate"]),
         p50_ms=percentile(times, 50), p95_ms=percentile(times, 95), note=bench.note,
-        short_given=sum(1 for a in shorts), short_correct=sum(groups_present(a.question.scored.answers, a.short)
+        short_given=len(shorts), short_correct=sum(groups_present(a.question.scored.answers, a.short)
                                                                for a in shorts),
     )
 

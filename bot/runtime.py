@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.settings import Settings
-from retrieval.qa.reading import DEFAULT_MARGIN
-from retrieval.qa.rules import SPAN_MARGIN
+from retrieval.qa.answer import DEFAULT_MARGINS, ReaderRole
 from retrieval.service import NewsQA
 
 
@@ -29,6 +28,7 @@ def make_service(settings: Settings) -> NewsQA:
         return load_reader(settings.resolved_model_cache_dir, settings.reader_backend,
                            threads=settings.reader_threads or None)
 
+    role: ReaderRole = "spans" if settings.answer_reader == "hybrid" else "decides"
     return NewsQA(
         settings.resolved_index_dir,
         encoder_factory,
@@ -36,13 +36,6 @@ def make_service(settings: Settings) -> NewsQA:
         max_question_chars=settings.max_question_chars,
         sentence_vectors=settings.sentence_vectors,
         reader_factory=reader_factory if settings.answer_reader in ("model", "hybrid") else None,
-        reader_margin=reader_margin(settings),
-        reader_role="spans" if settings.answer_reader == "hybrid" else "decides",
+        reader_margin=DEFAULT_MARGINS[role] if settings.reader_margin is None else settings.reader_margin,
+        reader_role=role,
     )
-
-
-def reader_margin(settings: Settings) -> float:
-    """READER_MARGIN, else the calibrated default of the reader's role (docs/reader.md)."""
-    if settings.reader_margin is not None:
-        return settings.reader_margin
-    return SPAN_MARGIN if settings.answer_reader == "hybrid" else DEFAULT_MARGIN

@@ -23,14 +23,16 @@ from retrieval.qa.multi import combine, split_question
 from retrieval.qa.names import list_question_names
 from retrieval.qa.question import Question, parse_question
 from retrieval.qa.reading import NOT_FOUND
-from retrieval.qa.rules import SOURCES_SHOWN, RuleAnswerer
+from retrieval.qa.rules import SOURCES_SHOWN, SPAN_MARGIN, RuleAnswerer
 from retrieval.read.reader import SpanReader
 from retrieval.search import HybridSearcher
 from retrieval.text import has_text
 
-__all__ = ["NOT_FOUND", "SOURCES_SHOWN", "Answerer", "ReaderRole"]
+__all__ = ["DEFAULT_MARGINS", "NOT_FOUND", "SOURCES_SHOWN", "Answerer", "ReaderRole"]
 
 ReaderRole = Literal["decides", "spans"]
+# the calibrated "no answer" margin of each role, when none is configured (docs/reader.md)
+DEFAULT_MARGINS: dict[ReaderRole, float] = {"decides": reading.DEFAULT_MARGIN, "spans": SPAN_MARGIN}
 
 
 class Answerer:
@@ -46,8 +48,8 @@ class Answerer:
         # (retrieval.qa.rules). The person-visit aggregation serves either way.
         self.reader = reader if reader_role == "decides" else None
         self.reader_margin = reader_margin
-        self.rules = (RuleAnswerer(searcher, span_reader=reader, span_margin=reader_margin)
-                      if reader is not None and reader_role == "spans" else RuleAnswerer(searcher))
+        self.rules = RuleAnswerer(searcher, span_reader=reader if reader_role == "spans" else None,
+                                  span_margin=reader_margin)
 
     # -- answering -----------------------------------------------------------------------------
 

@@ -2,9 +2,9 @@
 asked type from it, and ``retrieval.qa.support``'s calibrated rule for whether the archive answers.
 
 Nothing is generated: a factoid answer is the archive's own sentence (``答：<span>`` first when the
-sentence holds exactly one span of the asked type); a typed 哪些 question gathers spans of its kind
-from the passages that answer (``retrieval.qa.span_lists``). This path serves when no trained reader
-is configured (``retrieval.qa.reading`` is the reader's path).
+sentence holds exactly one span of the asked type, or, with a span reader, the reader's span in
+that sentence); a typed 哪些 question gathers spans of its kind from the passages that answer
+(``retrieval.qa.span_lists``). This path serves unless the reader decides (``retrieval.qa.reading``).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class RuleAnswerer:
         return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
     def answer(self, raw: str, question: str, parsed: Question, analysis: Analysis,
-                       tagged: list[tuple[str, str]], note: str) -> Answer:
+               tagged: list[tuple[str, str]], note: str) -> Answer:
         """The best sentence (and its one typed span) when the evidence supports it, else not found;
         a typed 哪些 question is answered by a list of spans when one is found."""
         listing = parsed.is_list and analysis.answer_type in LIST_KINDS

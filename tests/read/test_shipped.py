@@ -61,7 +61,8 @@ def test_the_service_answers_through_the_shipped_reader(seed_service: NewsQA, re
     assert answer.citations and "276亿元" in answer.citations[0].text.replace("\n", "")
 
 
-def test_the_default_settings_let_the_reader_pick_the_short_answer(seed_service: NewsQA, reader: Reader,
+def test_the_default_settings_let_the_reader_pick_the_short_answer(seed_service: NewsQA, reader: Reader,  # exported
+                                                                    model_cache_dir: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """ANSWER_READER unset: the rules decide and cite, the shipped reader names who signed."""
     from bot.runtime import make_service
@@ -69,11 +70,10 @@ def test_the_default_settings_let_the_reader_pick_the_short_answer(seed_service:
 
     monkeypatch.delenv("ANSWER_READER", raising=False)
     settings = Settings(_env_file=None, index_dir=seed_service.index_root,  # type: ignore[call-arg]
-                        model_cache_dir=seed_service.index_root.parent / "unused")
+                        model_cache_dir=model_cache_dir)  # the reader's graph is exported there already
     assert settings.answer_reader == "hybrid"
     service = make_service(settings)
     service.encoder = seed_service.encoder  # the session's loaded model
-    service.reader._factory = lambda: reader  # the session's exported reader
     answer = service.ask("星月集团和谁签约了")
     assert answer.found and answer.text.startswith("答：小米")
     assert "星月集团与小米" in answer.text.split("\n")[1]
