@@ -14,8 +14,8 @@ import json
 import time
 from pathlib import Path
 
-from benchmarks.answers import cpu_info
 from benchmarks.latency import percentile
+from benchmarks.machine import cpu_info
 
 REPO = Path(__file__).resolve().parent.parent
 

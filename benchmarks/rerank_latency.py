@@ -15,8 +15,10 @@ import argparse
 import time
 from pathlib import Path
 
-from benchmarks.answers import REPO, Services, build_set, cpu_info, header, header_line
+from benchmarks.answer_services import Services, header
+from benchmarks.answer_sets import REPO, build_set
 from benchmarks.latency import percentile
+from benchmarks.machine import cpu_info, header_line
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,7 @@ DEFAULT_MRC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "
 
 
 def cpu_name() -> str:
-    from benchmarks.answers import cpu_info
+    from benchmarks.machine import cpu_info
 
     return str(cpu_info()["cpu"])
 

@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def tune_items(services, shared: Path) -> list[tuple[float, bool, str]]:
     """(margin, correct, set) of each tune question the reader answers as a factoid;
-    ``services`` is a ``benchmarks.answers.Services`` whose reader margin lets every span through."""
-    from benchmarks.answers import build_set
+    ``services`` is a ``benchmarks.answer_services.Services`` whose reader margin lets every span through."""
+    from benchmarks.answer_sets import build_set
     from retrieval.evaluate import groups_present
 
     out = []
@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--model-cache", type=Path, default=REPO / "data/models")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    from benchmarks.answers import Services
+    from benchmarks.answer_services import Services
 
     services = Services(args.work, args.model_cache, False, args.weights, reader_margin=-1e9)
     tune = tune_items(services, args.shared)

@@ -26,7 +26,8 @@ PASSAGES = 8  # read per question at training time: the reader sees 5 at answer 
 
 
 def tune_examples(shared: Path, work: Path, model_cache: Path, passages: int = PASSAGES) -> Iterator[Example]:
-    from benchmarks.answers import Services, build_set
+    from benchmarks.answer_services import Services
+    from benchmarks.answer_sets import build_set
     from retrieval.qa.reading import passage_of
 
     services = Services(work, model_cache, rebuild=False)
