@@ -40,6 +40,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--negatives", type=float, default=0.5, help="share of questions given a hard-negative passage")
     p.add_argument("--cut-negatives", type=float, default=0.0,
                    help="share of questions also asked of their own passage with the answer's sentence cut out")
+    p.add_argument("--cut-fill", action="store_true",
+                   help="fill each cut with other articles' sentences, so a cut negative keeps its length")
+    p.add_argument("--crop-positives", type=float, default=0.0,
+                   help="share of answerable questions (MRC and --extra) also asked of a short cut of their "
+                        "passage: the answer's sentence and up to one neighbour either side")
     p.add_argument("--validation", type=int, default=300, help="questions held out (whole articles) for validation")
     p.add_argument("--eval-only", action="store_true", help="skip training; evaluate run-dir/reader.safetensors")
     p.add_argument("--eval-limit", type=int, help="evaluate on the first N CMRC dev questions only")
@@ -96,6 +101,7 @@ def main() -> None:
     weights = run_dir / "reader.safetensors"
     if not args.eval_only:
         write_config(run_dir, config, {"negatives": args.negatives, "cut_negatives": args.cut_negatives,
+                                       "cut_fill": args.cut_fill, "crop_positives": args.crop_positives,
                                        "validation": args.validation,
                                        "extra": [str(p) for p in args.extra], "init": str(args.init or ""),
                                        "mrc_share": args.mrc_share, "extra_repeat": args.extra_repeat,
@@ -105,8 +111,10 @@ def main() -> None:
             features = Features.load(str(feature_file))
         else:
             negatives = data.hard_negatives(mrc_train, args.negatives) if args.negatives > 0 else []
-            negatives += data.cut_negatives(mrc_train, args.cut_negatives) if args.cut_negatives > 0 else []
-            train_examples = repeated(mrc_train, repeats) + extra
+            negatives += (data.cut_negatives(mrc_train, args.cut_negatives, fill=args.cut_fill)
+                          if args.cut_negatives > 0 else [])
+            crops = data.crop_positives(mrc_train + extra, args.crop_positives) if args.crop_positives > 0 else []
+            train_examples = repeated(mrc_train, repeats) + extra + crops
             features = make_features(maker, train_examples + negatives)
             features.save(str(run_dir / "features.tmp.npz"))
             (run_dir / "features.tmp.npz").replace(feature_file)

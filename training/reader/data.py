@@ -1,7 +1,7 @@
 """Reading-comprehension examples: SQuAD-format files → :class:`Example`, and made "no answer"
 examples: a question against the most similar other passage that lacks its answer
 (:func:`hard_negatives`), or against its own passage with the answer's sentence cut out
-(:func:`cut_negatives`).
+(:func:`cut_negatives`), and short cuts of answerable passages (:func:`crop_positives`).
 
 Sources and licences (``../shared/data/mrc/README.md``): CMRC 2018 trial and dev (CC BY-SA 4.0),
 DRCD dev and test (CC BY-SA 3.0, traditional script, converted with OpenCC ``t2s``; an answer is
@@ -16,6 +16,8 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from retrieval.text import sentence_spans, split_sentences
 
 TRAIN_FILES = ("cmrc2018_trial.json", "DRCD_dev.json", "DRCD_test.json")
 TEST_FILE = "cmrc2018_dev.json"
@@ -121,29 +123,98 @@ def hard_negatives(examples: Sequence[Example], fraction: float = 1.0, seed: int
 _SENTENCE_END = "。！？!?\n"
 
 
+def sentence_bounds(context: str, start: int, end: int) -> tuple[int, int]:
+    """``[lo, hi)`` of the sentence(s) holding characters ``start:end``: from after the previous
+    sentence end to the next sentence end, inclusive."""
+    lo = max((context.rfind(c, 0, start) for c in _SENTENCE_END), default=-1) + 1
+    ends = [i for c in _SENTENCE_END if (i := context.find(c, end)) >= 0]
+    return lo, (min(ends) + 1 if ends else len(context))
+
+
 def cut_negatives(examples: Sequence[Example], fraction: float = 1.0, seed: int = 11,
-                  min_chars: int = 40) -> list[Example]:
+                  min_chars: int = 40, fill: bool = False) -> list[Example]:
     """For a ``fraction`` of the answerable questions, the question against its *own* passage with
     every sentence that holds an answer cut out: the same topic and wording around it, without the
     fact (how the project's answer-absent questions look, SQuAD 2.0's adversarial kind). Skipped
     when an answer's text is still elsewhere in the passage, or under ``min_chars`` remain.
-    Returns no-answer :class:`Example` objects, ``qid`` suffixed ``#cut``."""
+
+    ``fill``: the cut is filled with sentences of another article's passage (about as many
+    characters, none holding an answer), so a negative is as long as its positive and length is
+    no cue for "no answer". Returns no-answer :class:`Example` objects, ``qid`` suffixed ``#cut``."""
     rng = random.Random(seed)
+    pool = _filler_pool(examples) if fill else []
     out = []
     for ex in examples:
         if not ex.answers or rng.random() >= fraction:
             continue
         keep = [True] * len(ex.context)
         for text, start in ex.answers:
-            lo = max((ex.context.rfind(c, 0, start) for c in _SENTENCE_END), default=-1) + 1
-            ends = [i for c in _SENTENCE_END if (i := ex.context.find(c, start + len(text))) >= 0]
-            hi = min(ends) + 1 if ends else len(ex.context)
+            lo, hi = sentence_bounds(ex.context, start, start + len(text))
             keep[lo:hi] = [False] * (hi - lo)
-        context = "".join(ch for ch, kept in zip(ex.context, keep, strict=True) if kept)
+        pieces, cut_chars = [], 0
+        for ch, kept in zip(ex.context, keep, strict=True):
+            if kept:
+                if cut_chars and pool:
+                    pieces.append(_filler(pool, rng, ex, cut_chars))
+                pieces.append(ch)
+                cut_chars = 0
+            else:
+                cut_chars += 1
+        if cut_chars and pool:
+            pieces.append(_filler(pool, rng, ex, cut_chars))
+        context = "".join(pieces)
         if len(context) < min_chars or any(text in context for text, _ in ex.answers):
             continue
         out.append(replace(ex, qid=ex.qid + "#cut", context=context, answers=(),
                            meta={"answers_elsewhere": [a for a, _ in ex.answers]}))
+    return out
+
+
+def _filler_pool(examples: Sequence[Example]) -> list[tuple[str, str]]:
+    """(article, sentence) of every passage, sentences of 8 characters or more."""
+    seen, pool = set(), []
+    for ex in examples:
+        if ex.context not in seen:
+            seen.add(ex.context)
+            pool += [(ex.article, s) for s in split_sentences(ex.context, at_semicolons=False) if len(s) >= 8]
+    return pool
+
+
+def _filler(pool: Sequence[tuple[str, str]], rng: random.Random, ex: Example, chars: int) -> str:
+    """Sentences of other articles, drawn until about ``chars`` characters, none holding an answer."""
+    out, total = [], 0
+    for _ in range(50):
+        if total >= chars * 0.8:
+            break
+        article, sentence = pool[rng.randrange(len(pool))]
+        if article != ex.article and not any(a in sentence for a, _ in ex.answers):
+            out.append(sentence)
+            total += len(out[-1])
+    return "".join(out)
+
+
+def crop_positives(examples: Sequence[Example], fraction: float = 1.0, seed: int = 17,
+                   around: int = 1) -> list[Example]:
+    """For a ``fraction`` of the questions with one answer, the question against a short cut of its
+    passage: the answer's sentence and up to ``around`` sentences either side (drawn at random, so
+    zero too). Teaches that a short passage can hold the answer, the way a cut negative is short.
+    The answer's offset is moved with the cut; ``qid`` suffixed ``#crop``."""
+    rng = random.Random(seed)
+    out = []
+    for ex in examples:
+        if len(ex.answers) != 1 or rng.random() >= fraction:
+            continue
+        (text, start), = ex.answers
+        lo, hi = sentence_bounds(ex.context, start, start + len(text))
+        before = [ex.context[a:b] for a, b in sentence_spans(ex.context[:lo], at_semicolons=False)]
+        after = [ex.context[hi + a : hi + b] for a, b in sentence_spans(ex.context[hi:], at_semicolons=False)]
+        take_before, take_after = rng.randint(0, around), rng.randint(0, around)
+        head = "".join(before[len(before) - take_before:]) if take_before else ""
+        context = head + ex.context[lo:hi] + "".join(after[:take_after])
+        offset = start - lo + len(head)
+        if context == ex.context or context[offset : offset + len(text)] != text:
+            continue
+        out.append(replace(ex, qid=ex.qid + "#crop", context=context, answers=((text, offset),)))
     return out
 
 

@@ -167,6 +167,8 @@ def main() -> None:
     ap.add_argument("--negatives", type=float, default=0.5)
     ap.add_argument("--cut-negatives", type=float, default=0.0,
                     help="share of questions also asked of their passage with the answer's sentence cut out")
+    ap.add_argument("--cut-fill", action="store_true",
+                    help="fill each cut with other articles' sentences, so a cut passage keeps its length")
     ap.add_argument("--style", choices=("cloze", "terse"), default="cloze")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
@@ -174,7 +176,7 @@ def main() -> None:
     examples = list(synthetic_examples(args.archive, (first, last or first), args.limit, args.seed,
                                        style=args.style))
     negatives = hard_negatives(examples, args.negatives)
-    cut = cut_negatives(examples, args.cut_negatives) if args.cut_negatives > 0 else []
+    cut = cut_negatives(examples, args.cut_negatives, fill=args.cut_fill) if args.cut_negatives > 0 else []
     write_jsonl_examples(args.out, examples + negatives + cut)
     print(f"{len(examples)} questions + {len(negatives)} no-answer pairs + {len(cut)} cut passages → {args.out}")
 
