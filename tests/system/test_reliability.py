@@ -142,6 +142,7 @@ def test_killed_builds_never_lose_the_index(tmp_path: Path, seed_service: NewsQA
     assert "3 kills" in out and "3 survived" in out, out
 
 
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_interrupted_build_at_each_commit_step_keeps_old_index(
         copy_fake_index: Callable[[], Path], corpus_copy: Path, fake_service_over: Callable[..., NewsQA],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -402,6 +403,7 @@ def test_damaged_index_is_refused_with_rebuild_hint_and_bot_does_not_start(
     assert plain_api.calls == [], "the bot contacted Telegram before checking the index"
 
 
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_bot_subprocess_exits_nonzero_on_corrupt_index(copy_fake_index: Callable[[], Path],
                                                        bot_env: dict[str, str], plain_api: FakeBotApi,
                                                        tmp_path: Path) -> None:
@@ -469,6 +471,7 @@ def _write_bad_corpus(corpus: Path, huge: bool = True) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_bad_files_are_reported_by_name_and_good_ones_index(
         copy_fake_index: Callable[[], Path], corpus_copy: Path, fake_service_over: Callable[..., NewsQA],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -588,6 +591,7 @@ ARGV_QUESTIONS = ["", BAD_QUESTIONS["long"], BAD_QUESTIONS["control"], "</code>"
 
 
 @pytest.mark.parametrize("question", ARGV_QUESTIONS, ids=["empty", "long", "control", "html"])
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_cli_ask_bad_question_argument(question: str, cli_env: dict[str, str],
                                        caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
@@ -600,6 +604,7 @@ def test_cli_ask_bad_question_argument(question: str, cli_env: dict[str, str],
 
 
 @pytest.mark.parametrize("as_json", [True, False], ids=["json", "readable"])
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_cli_ask_every_bad_question_gets_a_sensible_reply(as_json: bool, cli_env: dict[str, str],
                                                           caplog: pytest.LogCaptureFixture) -> None:
     """`newsqa ask` for each bad question (read from stdin, one per line: same code path)."""
@@ -627,6 +632,7 @@ def test_cli_ask_every_bad_question_gets_a_sensible_reply(as_json: bool, cli_env
 
 @pytest.mark.parametrize("pair", [("舟山鎮是永康的什麼", "舟山镇是永康的什么"), ("朱志傑去過哪些鎮", "朱志杰去过哪些镇")],
                          ids=["factoid", "list"])
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_cli_traditional_question_matches_like_simplified(cli_env: dict[str, str], pair: tuple[str, str]) -> None:
     runner = CliRunner()
     rows = [json.loads(runner.invoke(cli, ["ask", "--json", q], env=cli_env, catch_exceptions=False).stdout)
@@ -637,6 +643,7 @@ def test_cli_traditional_question_matches_like_simplified(cli_env: dict[str, str
         assert rows[0]["found"] and rows[0]["sources"]
 
 
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_cli_batch_one_bad_line_does_not_stop_the_others(copy_fake_index: Callable[[], Path],
                                                          tmp_path: Path) -> None:
     """The entry point in its own process: stdin with invalid UTF-8, NUL, a 5,000-character
@@ -659,6 +666,7 @@ def test_cli_batch_one_bad_line_does_not_stop_the_others(copy_fake_index: Callab
     assert "ERROR" not in stderr and "Traceback" not in stderr, stderr[-3000:]
 
 
+@pytest.mark.slow  # seconds: subprocesses or many builds
 def test_cli_question_with_undecodable_argv_bytes(copy_fake_index: Callable[[], Path], tmp_path: Path) -> None:
     index = copy_fake_index()
     env = fake_cli_env(MODEL_CACHE_DIR=str(tmp_path / "models"), LOG_LEVEL="WARNING")
