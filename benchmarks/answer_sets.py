@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -16,6 +16,9 @@ from retrieval.evaluate import EvalQuestion, load_questions
 REPO = Path(__file__).resolve().parent.parent
 SET_NAMES = ("dev", "seeds_extra", "seeds_v2", "seeds_v3", "xwlb800", "xwlb2019q2", "xwlb2019q2b",
              "xwlb2019q2c", "xwlb2019q2d", "rgb", "rgb_int")
+# the project's own sets with tune and held-out halves (not the shared dev set, not RGB)
+OWN_SETS = ("seeds_extra", "seeds_v2", "seeds_v3", "xwlb800", "xwlb2019q2", "xwlb2019q2b", "xwlb2019q2c",
+            "xwlb2019q2d")
 XWLB_FIRST_N = 800
 XWLB_WINDOW = ("20190301", "20190531")
 
@@ -214,6 +217,16 @@ def build_set(name: str, shared: Path) -> BenchSet:
         "xwlb2019q2d": lambda shared: xwlb2019q2_set(shared, "xwlb2019q2d"),
     }
     return builders[name](shared)
+
+
+def tune_jobs(shared: Path, names: Sequence[str] = OWN_SETS) -> Iterator[tuple[str, Job]]:
+    """(set name, job holding only its tune questions) of each named set, jobs without any skipped:
+    what tuning and training may read. Held-out questions never leave here."""
+    for name in names:
+        for job in build_set(name, shared).jobs:
+            tune = tuple(q for q in job.questions if q.split == "tune")
+            if tune:
+                yield name, Job(job.corpus, tune)
 
 
 def limited(bench: BenchSet, limit: int) -> BenchSet:

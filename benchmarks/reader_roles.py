@@ -20,12 +20,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmarks.answer_services import Services
-from benchmarks.answer_sets import REPO, build_set
+from benchmarks.answer_sets import REPO, tune_jobs
 from retrieval.evaluate import groups_present
 from retrieval.models import Answer
 from retrieval.qa import reading
 
-SETS = ("seeds_extra", "seeds_v2", "seeds_v3", "xwlb800", "xwlb2019q2", "xwlb2019q2b", "xwlb2019q2c", "xwlb2019q2d")
 MARGINS = tuple(range(-4, 15))
 VETOES = (-8, -6, -4, -2, 0)
 Decision = tuple[bool, bool]  # (found, correct)
@@ -46,23 +45,19 @@ def cache_readings() -> None:
 
 def collect(services: Services, shared: Path) -> list[dict]:
     rows = []
-    for name in SETS:
-        for job in build_set(name, shared).jobs:
-            tune = [q for q in job.questions if q.split == "tune"]
-            if not tune:
-                continue
-            hybrid, model = services.over(job.corpus, "hybrid"), services.over(job.corpus, "model")
-            for q in tune:
-                groups = q.scored.answers
-                h = hybrid.ask(q.scored.q)
-                per = []
-                for margin in MARGINS:
-                    model.loaded.answerer.reader_margin = float(margin)
-                    a = model.ask(q.scored.q)
-                    per.append((a.found, right(groups, a)))
-                span = (h.extra or {}).get("reader_span") or {}
-                rows.append({"set": name, "id": q.scored.id, "absent": not q.scored.answers, "kind": h.kind,
-                             "rules": (h.found, right(groups, h)), "rules_passage_score": span.get("score"), "reader": per})
+    for name, job in tune_jobs(shared):
+        hybrid, model = services.over(job.corpus, "hybrid"), services.over(job.corpus, "model")
+        for q in job.questions:
+            groups = q.scored.answers
+            h = hybrid.ask(q.scored.q)
+            per = []
+            for margin in MARGINS:
+                model.loaded.answerer.reader_margin = float(margin)
+                a = model.ask(q.scored.q)
+                per.append((a.found, right(groups, a)))
+            span = (h.extra or {}).get("reader_span") or {}
+            rows.append({"set": name, "id": q.scored.id, "absent": not q.scored.answers, "kind": h.kind,
+                         "rules": (h.found, right(groups, h)), "rules_passage_score": span.get("score"), "reader": per})
     return rows
 
 

@@ -22,31 +22,25 @@ from pathlib import Path
 
 import numpy as np
 
-from training.reader.news import OWN_SETS
-
 REPO = Path(__file__).resolve().parents[2]
 
 
 def tune_items(services, shared: Path) -> list[tuple[float, bool, str]]:
     """(margin, correct, set) of each tune question the reader answers as a factoid;
     ``services`` is a ``benchmarks.answer_services.Services`` whose reader margin lets every span through."""
-    from benchmarks.answer_sets import build_set
+    from benchmarks.answer_sets import tune_jobs
     from retrieval.evaluate import groups_present
 
     out = []
-    for name in OWN_SETS:
-        for job in build_set(name, shared).jobs:
-            tune = [q for q in job.questions if q.split == "tune"]
-            if not tune:
+    for name, job in tune_jobs(shared):
+        service = services.over(job.corpus, "model")
+        for q in job.questions:
+            answer = service.ask(q.scored.q)
+            score = answer.extra.get("score")
+            if score is None:  # a list, an aggregate or a multi-part answer: not one margin
                 continue
-            service = services.over(job.corpus, "model")
-            for q in tune:
-                answer = service.ask(q.scored.q)
-                score = answer.extra.get("score")
-                if score is None:  # a list, an aggregate or a multi-part answer: not one margin
-                    continue
-                answerable = bool(q.scored.answers)
-                out.append((float(score), answerable and groups_present(q.scored.answers, answer.text), name))
+            answerable = bool(q.scored.answers)
+            out.append((float(score), answerable and groups_present(q.scored.answers, answer.text), name))
     return out
 
 

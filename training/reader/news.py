@@ -20,34 +20,27 @@ from pathlib import Path
 
 from training.reader.data import Example, write_jsonl_examples
 
-OWN_SETS = ("seeds_extra", "seeds_v2", "seeds_v3", "xwlb800", "xwlb2019q2", "xwlb2019q2b", "xwlb2019q2c",
-            "xwlb2019q2d")
 PASSAGES = 8  # read per question at training time: the reader sees 5 at answer time, plus margin
 
 
 def tune_examples(shared: Path, work: Path, model_cache: Path, passages: int = PASSAGES) -> Iterator[Example]:
     from benchmarks.answer_services import Services
-    from benchmarks.answer_sets import build_set
+    from benchmarks.answer_sets import tune_jobs
     from retrieval.qa.reading import passage_of
 
     services = Services(work, model_cache, rebuild=False)
-    for name in OWN_SETS:
-        bench = build_set(name, shared)
-        for job in bench.jobs:
-            tune = [q for q in job.questions if q.split == "tune"]
-            if not tune:
+    for name, job in tune_jobs(shared):
+        service = services.over(job.corpus)
+        for q in job.questions:
+            groups = q.scored.answers
+            if len(groups) > 1:
                 continue
-            service = services.over(job.corpus)
-            for q in tune:
-                groups = q.scored.answers
-                if len(groups) > 1:
-                    continue
-                spellings = sorted(groups[0], key=len, reverse=True) if groups else []
-                for rank, hit in enumerate(service.search(q.scored.q, k=passages)):
-                    text = passage_of(hit)
-                    found = next(((s, text.find(s)) for s in spellings if s and s in text), None)
-                    yield Example(f"{name}:{q.scored.id}:{rank}", q.scored.q, text,
-                                  (found,) if found else (), f"{name}:{q.scored.id}", source=name)
+            spellings = sorted(groups[0], key=len, reverse=True) if groups else []
+            for rank, hit in enumerate(service.search(q.scored.q, k=passages)):
+                text = passage_of(hit)
+                found = next(((s, text.find(s)) for s in spellings if s and s in text), None)
+                yield Example(f"{name}:{q.scored.id}:{rank}", q.scored.q, text,
+                              (found,) if found else (), f"{name}:{q.scored.id}", source=name)
 
 
 def main() -> None:
